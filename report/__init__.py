@@ -1,0 +1,5 @@
+"""Render the daily report from plain data: Markdown (Jinja2), HTML (markdown + nh3), email.
+
+This package is the bottom of the dependency chain: it imports neither ``webhook`` nor
+``workers``, and it owns the one definition of what an analysis is (``report.schema``).
+"""

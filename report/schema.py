@@ -1,0 +1,96 @@
+"""The one definition of a commit analysis: what the LLM must return and what is stored."""
+
+from __future__ import annotations
+
+import copy
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChangeType(StrEnum):
+    FEATURE = "feature"
+    BUGFIX = "bugfix"
+    REFACTOR = "refactor"
+    PERFORMANCE = "performance"
+    DOCS = "docs"
+    TEST = "test"
+    BUILD = "build"
+    CI = "ci"
+    CHORE = "chore"
+    SECURITY = "security"
+    REVERT = "revert"
+    STYLE = "style"
+
+
+class Importance(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+IMPORTANCE_ORDER: tuple[Importance, ...] = (Importance.HIGH, Importance.MEDIUM, Importance.LOW)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class ScopeItem(_Strict):
+    """One area or file the commit touches, with a note on how."""
+
+    area: str = Field(min_length=1, max_length=300, description="A path, module or subsystem.")
+    note: str = Field(max_length=1000, description="What changes there, in one sentence.")
+
+
+class Insights(_Strict):
+    """Technical insight by dimension; an empty string means nothing worth saying."""
+
+    architecture: str = Field(max_length=3000)
+    performance: str = Field(max_length=3000)
+    security: str = Field(max_length=3000)
+    compatibility: str = Field(max_length=3000)
+
+
+class Analysis(_Strict):
+    """The structured analysis of one commit, as validated from the model or the heuristics."""
+
+    change_type: ChangeType
+    importance: Importance
+    summary: str = Field(min_length=1, max_length=4000)
+    impact_scope: list[ScopeItem] = Field(max_length=40)
+    insights: Insights
+    risks: list[str] = Field(max_length=20)
+    recommendations: list[str] = Field(max_length=20)
+    breaking_change: bool
+
+
+def analysis_json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of ``Analysis`` in the strict form structured outputs require.
+
+    Strict mode wants every property listed in ``required`` and ``additionalProperties: false``
+    on every object; length limits are checked by pydantic after the call instead, because not
+    every OpenAI-compatible server accepts them in a schema.
+    """
+    schema = copy.deepcopy(Analysis.model_json_schema())
+    _make_strict(schema)
+    return schema
+
+
+_UNSUPPORTED_KEYWORDS = ("minLength", "maxLength", "minItems", "maxItems", "title", "default")
+
+
+def _make_strict(node: Any) -> None:
+    if isinstance(node, dict):
+        for keyword in _UNSUPPORTED_KEYWORDS:
+            if keyword in node and not isinstance(node[keyword], dict):
+                del node[keyword]
+        if node.get("type") == "object" and "properties" in node:
+            node["required"] = list(node["properties"])
+            node["additionalProperties"] = False
+        for value in node.values():
+            _make_strict(value)
+    elif isinstance(node, list):
+        for item in node:
+            _make_strict(item)
