@@ -1,0 +1,71 @@
+"""Structured logging: JSON lines when not on a terminal, readable lines when on one.
+
+Events are named (``webhook.push.accepted``) and carry fields; context such as the delivery id,
+repository, sha and task id is bound with ``structlog.contextvars``. Payloads, diffs, tokens
+and secrets are never logged; ``redact_secret_fields`` is a last line of defence.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEYS = ("secret", "token", "password", "api_key", "authorization", "private_key")
+
+
+def redact_secret_fields(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Blank any field whose name says it holds a secret."""
+    for key in list(event):
+        if any(marker in key.lower() for marker in _SECRET_KEYS):
+            event[key] = "[redacted]"
+    return event
+
+
+def configure_logging(level: str = "info", fmt: str = "auto") -> None:
+    """Route structlog and the standard library through one renderer on stderr."""
+    json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secret_fields,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json_output
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info if json_output else _identity,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # libraries that would otherwise log request URLs with tokens in them at INFO/DEBUG
+    for noisy in ("urllib3", "github", "httpx", "httpx2", "openai", "kombu", "amqp"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def _identity(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    return event
