@@ -1,0 +1,1 @@
+"""Per-commit analysis: fetch, budget, redact, LLM or heuristics, store, comment."""

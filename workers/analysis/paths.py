@@ -1,0 +1,200 @@
+"""Classify changed paths: what a file is tells how much its diff is worth to a reader."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import lru_cache
+
+
+class PathKind(StrEnum):
+    LOCKFILE = "lockfile"
+    VENDORED = "vendored"
+    GENERATED = "generated"
+    MINIFIED = "minified"
+    BINARY = "binary"
+    SOURCE = "source"
+    TEST = "test"
+    DOCS = "docs"
+    CI = "ci"
+    BUILD = "build"
+    EXAMPLE = "example"
+    CONFIG = "config"
+
+
+# Kinds whose diff is noise to a reviewer; dropped first when the prompt is over budget.
+NOISE = frozenset(
+    {PathKind.LOCKFILE, PathKind.VENDORED, PathKind.GENERATED, PathKind.MINIFIED, PathKind.BINARY}
+)
+
+LOCKFILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lockb",
+        "poetry.lock",
+        "pipfile.lock",
+        "uv.lock",
+        "pdm.lock",
+        "cargo.lock",
+        "gemfile.lock",
+        "composer.lock",
+        "go.sum",
+        "mix.lock",
+        "podfile.lock",
+        "pubspec.lock",
+        "flake.lock",
+        "packages.lock.json",
+        "gradle.lockfile",
+        "package.resolved",
+        "conda-lock.yml",
+    }
+)
+BUILD_FILES = frozenset(
+    {
+        "makefile",
+        "cmakelists.txt",
+        "dockerfile",
+        "containerfile",
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "package.json",
+        "cargo.toml",
+        "go.mod",
+        "build.gradle",
+        "build.gradle.kts",
+        "pom.xml",
+        "gemfile",
+        "requirements.txt",
+        "meson.build",
+        "build.bazel",
+        "workspace",
+        "justfile",
+        "tox.ini",
+        "noxfile.py",
+        "manifest.in",
+        "compose.yaml",
+        "docker-compose.yml",
+    }
+)
+BINARY_EXTENSIONS = frozenset(
+    {
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "bmp",
+        "ico",
+        "webp",
+        "tiff",
+        "psd",
+        "pdf",
+        "zip",
+        "gz",
+        "tgz",
+        "bz2",
+        "xz",
+        "7z",
+        "rar",
+        "jar",
+        "war",
+        "ear",
+        "whl",
+        "egg",
+        "so",
+        "dylib",
+        "dll",
+        "exe",
+        "bin",
+        "o",
+        "a",
+        "lib",
+        "class",
+        "pyc",
+        "pyo",
+        "wasm",
+        "woff",
+        "woff2",
+        "ttf",
+        "otf",
+        "eot",
+        "mp3",
+        "mp4",
+        "wav",
+        "ogg",
+        "flac",
+        "mov",
+        "avi",
+        "mkv",
+        "webm",
+        "sqlite",
+        "db",
+        "onnx",
+        "pt",
+        "pth",
+        "safetensors",
+        "h5",
+        "pkl",
+        "npy",
+        "npz",
+        "parquet",
+    }
+)
+DOC_EXTENSIONS = frozenset({"md", "mdx", "rst", "adoc", "txt"})
+CONFIG_EXTENSIONS = frozenset(
+    {"yaml", "yml", "toml", "ini", "cfg", "conf", "json", "env", "properties"}
+)
+_TEST = re.compile(
+    r"(^|/)(tests?|__tests__|spec|specs|testing|testdata|e2e)(/|$)|(^|/)test_[^/]*$|_test\.\w+$"
+    r"|\.(test|spec)\.\w+$|(^|/)conftest\.py$"
+)
+_VENDORED = re.compile(
+    r"(^|/)(vendor|vendored|third_party|third-party|node_modules|external|deps)/"
+)
+_GENERATED = re.compile(
+    r"(\.pb\.go|_pb2\.pyi?|_pb2_grpc\.py|\.pb\.(cc|h)|\.generated\.\w+|\.gen\.\w+|_generated\.\w+"
+    r"|\.snap|\.svg)$|(^|/)(dist|build|gen|generated|__generated__)/"
+)
+_MINIFIED = re.compile(r"\.min\.(js|css)$|\.(js|css)\.map$|-bundle\.js$")
+_CI = re.compile(
+    r"^\.github/(workflows|actions)/|^\.gitlab-ci\.yml$|^\.circleci/|^\.buildkite/|^Jenkinsfile$|^\.ci/|^azure-pipelines\.yml$|^\.travis\.yml$"
+)
+_DOCS = re.compile(
+    r"(^|/)(docs?|documentation|site)/|(^|/)(README|CHANGELOG|CONTRIBUTING|LICENSE|NOTICE|AUTHORS|CODEOWNERS)[^/]*$",
+    re.IGNORECASE,
+)
+_EXAMPLE = re.compile(r"(^|/)(examples?|samples?|demos?|recipes|benchmarks?)/")
+
+
+@lru_cache(maxsize=65536)
+def classify(path: str) -> PathKind:
+    """The kind of file ``path`` is, judged from its name alone."""
+    lower = path.lower()
+    name = lower.rsplit("/", 1)[-1]
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    if name in LOCKFILES or name.endswith(".lock"):
+        return PathKind.LOCKFILE
+    if _VENDORED.search(lower):
+        return PathKind.VENDORED
+    if extension in BINARY_EXTENSIONS:
+        return PathKind.BINARY
+    if _MINIFIED.search(lower):
+        return PathKind.MINIFIED
+    if _GENERATED.search(lower):
+        return PathKind.GENERATED
+    if _CI.search(path):
+        return PathKind.CI
+    if _TEST.search(lower):
+        return PathKind.TEST
+    if _DOCS.search(path) or extension in DOC_EXTENSIONS:
+        return PathKind.DOCS
+    if name in BUILD_FILES or name.startswith("dockerfile") or name.startswith("requirements"):
+        return PathKind.BUILD
+    if _EXAMPLE.search(lower):
+        return PathKind.EXAMPLE
+    if extension in CONFIG_EXTENSIONS or name.startswith("."):
+        return PathKind.CONFIG
+    return PathKind.SOURCE
