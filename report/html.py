@@ -1,0 +1,123 @@
+"""Markdown → HTML (``markdown``: tables, toc) → sanitised (nh3, explicit allow-list) → inline CSS.
+
+The Markdown already carries untrusted text escaped (``report.markdown_text``); sanitising
+the HTML is the second, independent line of defence. Styles are added after sanitising,
+as attributes on our own tags, because mail clients ignore ``<style>`` blocks.
+"""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "blockquote",
+        "br",
+        "code",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "strong",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "del",
+    }
+)
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "id", "title"},
+    "h1": {"id"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "td": {"align"},
+    "th": {"align"},
+    "ol": {"start"},
+}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+STYLES = {
+    "h1": "font-size:22px;margin:0 0 12px;color:#1f2328;",
+    "h2": (
+        "font-size:19px;margin:28px 0 10px;padding-bottom:6px;"
+        "border-bottom:1px solid #d1d9e0;color:#1f2328;"
+    ),
+    "h3": "font-size:16px;margin:22px 0 8px;color:#1f2328;",
+    "h4": "font-size:15px;margin:18px 0 6px;color:#1f2328;",
+    "p": "margin:0 0 10px;line-height:1.6;",
+    "table": "border-collapse:collapse;margin:0 0 14px;font-size:13px;",
+    "th": "border:1px solid #d1d9e0;padding:6px 10px;background:#f6f8fa;text-align:left;",
+    "td": "border:1px solid #d1d9e0;padding:6px 10px;vertical-align:top;",
+    "blockquote": ("margin:0 0 12px;padding:4px 12px;border-left:4px solid #d1d9e0;color:#59636e;"),
+    "code": (
+        "font-family:SFMono-Regular,Consolas,Menlo,monospace;font-size:12px;"
+        "background:#f6f8fa;padding:1px 4px;border-radius:4px;"
+    ),
+    "ul": "margin:0 0 10px;padding-left:22px;line-height:1.6;",
+    "ol": "margin:0 0 10px;padding-left:22px;line-height:1.6;",
+    "hr": "border:0;border-top:1px solid #d1d9e0;margin:18px 0;",
+    "a": "color:#0969da;",
+}
+BODY_STYLE = (
+    "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI','PingFang SC','Microsoft YaHei',"
+    "Helvetica,Arial,sans-serif;font-size:14px;color:#1f2328;max-width:960px;"
+    "margin:0 auto;padding:16px;"
+)
+_OPEN_TAG = re.compile(r"<(" + "|".join(STYLES) + r")(?=[\s>])")
+
+
+def markdown_to_html(text: str) -> str:
+    """The report body as sanitised HTML without styles (for the web page)."""
+    raw = markdown.markdown(
+        text,
+        extensions=["tables", "toc", "sane_lists"],
+        extension_configs={"toc": {"slugify": _slug_for_toc, "permalink": False}},
+        output_format="html",
+    )
+    return nh3.clean(
+        raw,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def inline_styles(html: str) -> str:
+    """Add our inline styles to the tags of sanitised HTML (no attribute of theirs is touched)."""
+    return _OPEN_TAG.sub(lambda m: f'<{m[1]} style="{STYLES[m[1]]}"', html)
+
+
+def html_document(body_html: str, title: str) -> str:
+    """A complete, mail-client-friendly HTML document around an already sanitised body."""
+    safe_title = nh3.clean_text(title)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{safe_title}</title></head>\n"
+        f'<body style="{BODY_STYLE}">\n{inline_styles(body_html)}\n</body></html>\n'
+    )
+
+
+def _slug_for_toc(value: str, separator: str) -> str:
+    # Heading ids are a convenience; the table of contents links to the explicit <a id> anchors.
+    return "h-" + re.sub(r"[^\w]+", separator, value.lower(), flags=re.UNICODE).strip(separator)

@@ -1,0 +1,44 @@
+"""Put untrusted text (commit messages, names, model output) into Markdown as plain text.
+
+Nothing from a commit or a model may become HTML, a link, an image or a block of our layout:
+``<``, ``>`` and ``&`` become entities, brackets are escaped so no link or image syntax
+survives, and line breaks are folded so no heading, list or quote can be started. Inline code
+and emphasis stay, since they cannot do harm and make model output readable.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WHITESPACE = re.compile(r"\s+")
+_ENTITIES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "\\": "\\\\"}
+)
+
+
+def inline(text: str | None) -> str:
+    """One line of plain text, safe anywhere in a Markdown line."""
+    if not text:
+        return ""
+    return _WHITESPACE.sub(" ", text).strip().translate(_ENTITIES)
+
+
+def cell(text: str | None) -> str:
+    """One table cell: ``inline`` plus escaped pipes."""
+    return inline(text).replace("|", "\\|")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters at a word boundary, marking the cut with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def slug(text: str) -> str:
+    """A stable, ASCII anchor fragment for a repository name."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"

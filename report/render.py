@@ -1,0 +1,191 @@
+"""Render a ``DayReport`` to Markdown: pure, deterministic, the date and zone passed in.
+
+The template (``templates/report.md.j2``) holds the structure and ``labels.<language>.j2``
+the phrases; this module turns plain data into escaped view values and anchors. Anchors are
+explicit ``<a id>`` elements named from the repository and sha, so every table-of-contents
+link resolves in the Markdown (GitHub) and in the HTML alike.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from report.data import DayReport, Entry, RepositoryDay
+from report.markdown_text import cell, inline, slug, truncate
+from report.schema import IMPORTANCE_ORDER, Analysis
+
+LANGUAGES = ("zh-CN", "en")
+# With more low-importance entries than this, they are rendered one line each and only the
+# section (not every entry) is listed in the table of contents, so long days stay readable.
+COMPACT_LOW_AFTER = 20
+TOC_TITLE_LIMIT = 60
+OMITTED_SHOWN = 8
+HARD_BREAK = "  "
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("report", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        # Markdown, not HTML: every value is escaped by report.markdown_text, and the HTML made
+        # from it is sanitised by report.html
+        autoescape=False,  # noqa: S701
+    )
+
+
+@dataclass(frozen=True)
+class _EntryView:
+    anchor: str
+    short_sha: str
+    url: str
+    title: str
+    toc_title: str
+    a: Analysis | None
+    summary: str
+    scope: list[Any]
+    insights: list[tuple[str, str]]
+    risks: list[str]
+    recommendations: list[str]
+    notes: list[str]
+    heuristic: bool
+
+
+def render_markdown(report: DayReport, language: str) -> str:
+    """The report as Markdown in ``language`` (``zh-CN`` or ``en``)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported report language {language!r}")
+    env = _environment()
+    labels = env.get_template(f"labels.{language}.j2").make_module()
+    template = env.get_template("report.md.j2")
+    text = template.render(
+        L=labels,
+        br=HARD_BREAK,
+        day=report.day.isoformat(),
+        zone=report.timezone.key,
+        offset=_offsets(report),
+        usage=report.usage,
+        repos=[_repository_view(r, report, labels) for r in report.repositories],
+    )
+    return _BLANK_RUNS.sub("\n\n", text)
+
+
+def _offsets(report: DayReport) -> str:
+    start = datetime.combine(report.day, datetime.min.time(), tzinfo=report.timezone)
+    end = start + timedelta(hours=23, minutes=59)
+    first, last = _utc_offset(start), _utc_offset(end.astimezone(report.timezone))
+    return first if first == last else f"{first} → {last}"
+
+
+def _utc_offset(moment: datetime) -> str:
+    offset = moment.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _sort_key(entry: Entry) -> tuple[float, str]:
+    return (-entry.committed_at.timestamp(), entry.sha)
+
+
+def _repository_view(repo: RepositoryDay, report: DayReport, labels: Any) -> dict[str, Any]:
+    anchor = f"r-{slug(repo.name)}"
+    entries = sorted(repo.entries, key=_sort_key)
+    sections = []
+    for importance in IMPORTANCE_ORDER:
+        chosen = [e for e in entries if e.importance is importance]
+        if chosen:
+            compact = importance.value == "low" and len(chosen) > COMPACT_LOW_AFTER
+            sections.append(
+                {
+                    "key": importance.value,
+                    "anchor": f"{anchor}-{importance.value}",
+                    "entries": [_entry_view(e, anchor, labels) for e in chosen],
+                    "compact": compact,
+                    "list_in_toc": not compact,
+                }
+            )
+    pending = [e for e in entries if e.analysis is None]
+    if pending:
+        sections.append(
+            {
+                "key": "pending",
+                "anchor": f"{anchor}-pending",
+                "entries": [_entry_view(e, anchor, labels) for e in pending],
+                "compact": False,
+                "list_in_toc": True,
+            }
+        )
+    return {
+        "name": inline(repo.name),
+        "anchor": anchor,
+        "rows": [
+            {
+                "time": e.committed_at.astimezone(report.timezone).strftime("%Y-%m-%d %H:%M:%S"),
+                "author": cell(e.author),
+                "message": cell(e.subject),
+            }
+            for e in entries
+        ],
+        "total": len(entries),
+        "counts": {
+            "high": len(repo.by_importance(IMPORTANCE_ORDER[0])),
+            "medium": len(repo.by_importance(IMPORTANCE_ORDER[1])),
+            "low": len(repo.by_importance(IMPORTANCE_ORDER[2])),
+            "pending": len(pending),
+        },
+        "usage": repo.usage,
+        "heuristic_count": sum(1 for e in entries if e.analyzer == "heuristic"),
+        "sections": sections,
+    }
+
+
+def _entry_view(entry: Entry, repo_anchor: str, labels: Any) -> _EntryView:
+    analysis = entry.analysis
+    notes: list[str] = []
+    if entry.coverage is not None and entry.coverage.partial:
+        omitted = [f"`{_code(path)}`" for path in entry.coverage.omitted[:OMITTED_SHOWN]]
+        rest = len(entry.coverage.omitted) - OMITTED_SHOWN
+        if rest > 0:
+            omitted.append(str(labels.more(rest)))
+        notes.append(str(labels.coverage(entry.coverage, ", ".join(omitted))))
+    if entry.analyzer == "heuristic":
+        notes.append(str(labels.heuristic(entry.source, inline(entry.fallback_reason))))
+    return _EntryView(
+        anchor=f"c-{repo_anchor[2:]}-{entry.sha[:12]}",
+        short_sha=entry.sha[:7],
+        url=entry.url,
+        title=inline(entry.subject),
+        toc_title=inline(truncate(entry.subject, TOC_TITLE_LIMIT)),
+        a=analysis,
+        summary=inline(analysis.summary) if analysis else "",
+        scope=[{"area": _code(s.area), "note": inline(s.note)} for s in analysis.impact_scope]
+        if analysis
+        else [],
+        insights=[
+            (name, inline(text))
+            for name, text in (analysis.insights.model_dump().items() if analysis else [])
+            if text.strip()
+        ],
+        risks=[inline(r) for r in analysis.risks if r.strip()] if analysis else [],
+        recommendations=[inline(r) for r in analysis.recommendations if r.strip()]
+        if analysis
+        else [],
+        notes=notes,
+        heuristic=entry.analyzer == "heuristic",
+    )
+
+
+def _code(text: str) -> str:
+    """Text shown inside a code span: backticks and line breaks removed."""
+    return " ".join(text.replace("`", "'").split())
