@@ -1,0 +1,290 @@
+"""The nightly report: collect (query), render (pure, in ``report``), store, send exactly once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from report.data import Coverage, DayReport, Entry, RepositoryDay, Usage
+from report.days import day_window
+from report.errors import SendFailed
+from report.html import html_document, markdown_to_html
+from report.mail import build_message, message_id_for, recipients_key, subject_for
+from report.render import render_markdown
+from report.schema import Analysis
+from report.send import OutboxSender, Sender, SmtpSender
+from workers.config import Settings
+from workers.models import Analysis as AnalysisRow
+from workers.models import Commit, Report, ReportSend, Repository
+from workers.runtime import Runtime
+from workers.storage import insert_ignoring_conflicts, rowcount, upsert
+
+log = structlog.get_logger(__name__)
+
+# A send claimed longer ago than this belongs to a process that died while sending.
+SEND_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    day: date
+    scope: str
+    language: str
+    data: DayReport
+    markdown: str
+    html_body: str
+    html: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    status: str  # sent, already-sent, in-progress, failed
+    where: str | None = None
+    error: str | None = None
+
+
+def scope_of(repositories: Sequence[str] | None) -> str:
+    return ",".join(sorted(repositories)) if repositories else ""
+
+
+def collect_day(
+    session: Session,
+    settings: Settings,
+    day: date,
+    zone: ZoneInfo,
+    repositories: Sequence[str] | None = None,
+) -> DayReport:
+    """Every commit that landed during ``day`` in ``zone``, with its analysis (or None)."""
+    start, end = day_window(day, zone)
+    statement = (
+        select(Commit, Repository.full_name, AnalysisRow)
+        .join(Repository, Repository.id == Commit.repository_id)
+        .outerjoin(AnalysisRow, AnalysisRow.commit_id == Commit.id)
+        .where(Commit.landed_at >= start, Commit.landed_at < end)
+        .order_by(Repository.full_name, Commit.id)
+    )
+    if repositories:
+        statement = statement.where(Repository.full_name.in_(list(repositories)))
+    grouped: dict[str, list[Entry]] = defaultdict(list)
+    for commit, full_name, row in session.execute(statement):
+        grouped[full_name].append(_entry(commit, full_name, row, settings))
+    names = sorted(set(grouped) | set(repositories or ()))
+    return DayReport(
+        day=day,
+        timezone=zone,
+        repositories=tuple(RepositoryDay(name=n, entries=tuple(grouped.get(n, ()))) for n in names),
+    )
+
+
+def _entry(commit: Commit, full_name: str, row: AnalysisRow | None, settings: Settings) -> Entry:
+    analysis: Analysis | None = None
+    if row is not None:
+        try:
+            analysis = Analysis.model_validate(row.body)
+        except ValidationError:
+            log.error("report.analysis.invalid", repository=full_name, sha=commit.sha)
+    return Entry(
+        repository=full_name,
+        sha=commit.sha,
+        url=f"{settings.github_web_url}/{full_name}/commit/{commit.sha}",
+        author=commit.author_name or commit.author_login or "—",
+        message=commit.message,
+        committed_at=commit.committed_at or commit.landed_at,
+        analysis=analysis,
+        analyzer=row.analyzer if row else None,
+        source=row.source if row else None,
+        fallback_reason=row.fallback_reason if row else None,
+        coverage=Coverage(
+            files_analysed=row.files_analysed,
+            files_total=row.files_total,
+            lines_analysed=row.lines_analysed,
+            lines_total=row.lines_total,
+            omitted=tuple(row.omitted or ()),
+        )
+        if row
+        else None,
+        usage=Usage(row.tokens_in, row.tokens_out, row.cost_usd) if row else Usage(),
+        redactions=row.redactions if row else 0,
+    )
+
+
+def build_report(
+    rt: Runtime,
+    day: date,
+    repositories: Sequence[str] | None = None,
+    language: str | None = None,
+) -> BuiltReport:
+    """Collect, render and archive the report of ``day``."""
+    settings = rt.settings
+    language = language or settings.report_language
+    with rt.session() as session:
+        data = collect_day(session, settings, day, settings.report_timezone, repositories)
+    markdown_text = render_markdown(data, language)
+    body = markdown_to_html(markdown_text)
+    subject = subject_for(day.isoformat(), [r.name for r in data.repositories], language)
+    built = BuiltReport(
+        day=day,
+        scope=scope_of(repositories),
+        language=language,
+        data=data,
+        markdown=markdown_text,
+        html_body=body,
+        html=html_document(body, subject),
+        subject=subject,
+    )
+    now = datetime.now(UTC)
+    values = {
+        "timezone": settings.report_timezone.key,
+        "markdown": built.markdown,
+        "html": built.html_body,
+        "commit_count": data.commit_count,
+        "pending_count": data.pending_count,
+        "built_at": now,
+    }
+    with rt.session() as session:
+        upsert(
+            session,
+            Report,
+            {"day": day, "scope": built.scope, "language": language, **values},
+            ["day", "scope", "language"],
+            values,
+        )
+    return built
+
+
+def sender_for(settings: Settings) -> Sender:
+    if settings.smtp is None:
+        return OutboxSender(settings.data_dir / "outbox")
+    smtp = settings.smtp
+    return SmtpSender(
+        host=smtp.host,
+        port=smtp.port,
+        implicit_tls=smtp.implicit_tls,
+        starttls=smtp.starttls,
+        username=smtp.username,
+        password=smtp.password,
+        timeout=smtp.timeout,
+    )
+
+
+def send_report(
+    rt: Runtime, built: BuiltReport, *, resend: bool = False, sender: Sender | None = None
+) -> SendOutcome:
+    """Email ``built`` once per day, scope and recipient list; ``resend`` sends again on purpose.
+
+    A row in ``report_sends`` is claimed before sending (unique per day, scope and recipients),
+    so concurrent or repeated runs send nothing twice. The one window left open is a crash
+    between the relay accepting the message and the row being marked sent: the claim then
+    expires after ``SEND_LEASE`` and the next run sends again (at-least-once there, by choice,
+    since a report nobody received is the worse failure).
+    """
+    settings = rt.settings
+    recipients = list(settings.report_recipients) or [settings.mail_from]
+    key = recipients_key(recipients)
+    now = datetime.now(UTC)
+    claim = _claim_send(rt, built, recipients, key, now, resend)
+    if isinstance(claim, SendOutcome):
+        return claim
+    send_id, message_id = claim
+    message = build_message(
+        subject=built.subject,
+        sender=settings.mail_from,
+        recipients=recipients,
+        markdown_text=built.markdown,
+        html_text=built.html,
+        message_id=message_id,
+        date=now,
+    )
+    try:
+        where = (sender or sender_for(settings)).send(message)
+    except SendFailed as error:
+        with rt.session() as session:
+            session.execute(
+                update(ReportSend)
+                .where(ReportSend.id == send_id)
+                .values(state="failed", error=str(error)[:500])
+            )
+        log.warning(
+            "report.send.failed",
+            day=built.day.isoformat(),
+            transient=error.transient,
+            error=str(error),
+        )
+        if error.transient:
+            raise
+        return SendOutcome(status="failed", error=str(error))
+    with rt.session() as session:
+        session.execute(
+            update(ReportSend)
+            .where(ReportSend.id == send_id)
+            .values(state="sent", sent_at=datetime.now(UTC), error=None)
+        )
+    log.info("report.sent", day=built.day.isoformat(), recipients=len(recipients), where=where)
+    return SendOutcome(status="sent", where=where)
+
+
+def _claim_send(
+    rt: Runtime, built: BuiltReport, recipients: list[str], key: str, now: datetime, resend: bool
+) -> SendOutcome | tuple[int, str]:
+    day = built.day.isoformat()
+    with rt.session() as session:
+        inserted = session.execute(
+            insert_ignoring_conflicts(session, ReportSend)
+            .values(
+                day=built.day,
+                scope=built.scope,
+                recipients_key=key,
+                recipients=",".join(recipients),
+                message_id=message_id_for(day, built.scope, key, rt.settings.mail_from),
+                state="sending",
+                attempts=1,
+                claimed_at=now,
+            )
+            .returning(ReportSend.id, ReportSend.message_id)
+        ).first()
+        if inserted is not None:
+            return inserted[0], inserted[1]
+        row = session.execute(
+            select(ReportSend).where(
+                ReportSend.day == built.day,
+                ReportSend.scope == built.scope,
+                ReportSend.recipients_key == key,
+            )
+        ).scalar_one()
+        if row.state == "sent" and not resend:
+            return SendOutcome(status="already-sent", where=row.message_id)
+        if row.state == "sending" and row.claimed_at > now - SEND_LEASE:
+            return SendOutcome(status="in-progress")
+        message_id = (
+            message_id_for(day, built.scope, key, rt.settings.mail_from, row.attempts)
+            if resend
+            else row.message_id
+        )
+        taken = rowcount(
+            session.execute(
+                update(ReportSend)
+                .where(
+                    ReportSend.id == row.id,
+                    ReportSend.state == row.state,
+                    ReportSend.claimed_at == row.claimed_at,
+                )
+                .values(
+                    state="sending",
+                    claimed_at=now,
+                    attempts=row.attempts + 1,
+                    message_id=message_id,
+                )
+            )
+        )
+        if not taken:
+            return SendOutcome(status="in-progress")
+        return row.id, message_id
