@@ -1,0 +1,144 @@
+"""The ``commit-digest`` command: run, report, analyze, db (SPEC §4)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import UTC, date, datetime
+from typing import Any
+
+import click
+
+from workers.config import Settings, load_settings
+from workers.errors import CommitDigestError, ConfigError
+
+
+class _Group(click.Group):
+    """Turn every error a user can cause into one line and a non-zero status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(f"configuration error: {error}") from None
+        except CommitDigestError as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _parse_day(value: str | None, settings: Settings) -> date:
+    if value is None:
+        return datetime.now(settings.report_timezone).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2026-02-03", param_hint="--date"
+        ) from None
+
+
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def _check_repo(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    for repo in value:
+        if not _REPO.match(repo):
+            raise click.BadParameter(f"{repo!r} is not OWNER/NAME")
+    return value
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Analyse every pushed commit, comment on it, and email a daily report."""
+
+
+@main.command()
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 512),
+    help="Worker concurrency (default WORKER_CONCURRENCY).",
+)
+def run(workers: int | None) -> None:
+    """Run web, worker and beat together (embedded Redis and SQLite where unset)."""
+    from webhook.runner import run as run_all
+
+    sys.exit(run_all(_settings(), workers=workers))
+
+
+@main.command()
+@click.option(
+    "--date", "day", metavar="YYYY-MM-DD", help="The day (in REPORT_TIMEZONE); default today."
+)
+@click.option(
+    "--repo",
+    "repos",
+    multiple=True,
+    callback=_check_repo,
+    metavar="OWNER/NAME",
+    help="Only this repository (repeatable).",
+)
+@click.option("--send", is_flag=True, help="Email it (once per day and recipient list).")
+@click.option("--resend", is_flag=True, help="Email it again even if it was sent.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("--language", type=click.Choice(["zh-CN", "en"]), help="Default REPORT_LANGUAGE.")
+def report(
+    day: str | None,
+    repos: tuple[str, ...],
+    send: bool,
+    resend: bool,
+    fmt: str,
+    language: str | None,
+) -> None:
+    """Build the report of a day, print it, and optionally email it."""
+    from workers.reporting import build_report, send_report
+    from workers.runtime import Runtime
+
+    settings = _settings()
+    rt = Runtime.build(settings)
+    try:
+        built = build_report(rt, _parse_day(day, settings), list(repos) or None, language)
+        click.echo(built.markdown if fmt == "md" else built.html, nl=False)
+        if send or resend:
+            outcome = send_report(rt, built, resend=resend)
+            messages = {
+                "sent": f"sent to {outcome.where}",
+                "already-sent": "already sent to these recipients (--resend sends it again)",
+                "in-progress": "another process is sending it right now",
+                "failed": f"not sent: {outcome.error}",
+            }
+            click.echo(f"commit-digest: report {built.day}: {messages[outcome.status]}", err=True)
+            if outcome.status == "failed":
+                sys.exit(1)
+    finally:
+        rt.close()
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the schema (Alembic)."""
+    from workers.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    click.echo(
+        f"commit-digest: database at {revision} ({_safe_url(settings.database_url)})", err=True
+    )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,118 @@
+"""What each GitHub event does: a dispatch table with an explicit list of ignored events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+
+from workers.intake import DeliveryInfo, mark_not_queued, record_other_event, record_push
+from workers.push import parse_push
+from workers.queueing import ANALYZE, FETCH_PUSH, publish
+from workers.runtime import Runtime
+
+log = structlog.get_logger("webhook")
+
+Answer = tuple[dict[str, Any], int]
+Handler = Callable[[Runtime, DeliveryInfo, Mapping[str, Any]], Answer]
+
+# Events a repository or organisation webhook commonly sends that commit-digest has no use for.
+# Any other event is ignored the same way; this list only documents the expected ones.
+IGNORED_EVENTS = frozenset(
+    {
+        "check_run",
+        "check_suite",
+        "commit_comment",
+        "create",
+        "delete",
+        "deployment",
+        "deployment_status",
+        "fork",
+        "installation",
+        "installation_repositories",
+        "issue_comment",
+        "issues",
+        "label",
+        "member",
+        "meta",
+        "pull_request",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "pull_request_review_thread",
+        "release",
+        "repository",
+        "star",
+        "status",
+        "watch",
+        "workflow_job",
+        "workflow_run",
+    }
+)
+
+
+def handle_ping(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]) -> Answer:
+    raw_hook = payload.get("hook")
+    hook: Mapping[str, Any] = raw_hook if isinstance(raw_hook, Mapping) else {}
+    raw_events = hook.get("events")
+    events: list[Any] = raw_events if isinstance(raw_events, list) else []
+    with runtime.session() as session:
+        record_other_event(session, info, "pong")
+    log.info(
+        "webhook.ping",
+        hook_id=payload.get("hook_id"),
+        events=[e for e in events if isinstance(e, str)][:50],
+        push_subscribed=bool({"push", "*"} & set(events)),
+    )
+    return {"status": "pong"}, 200
+
+
+def handle_push(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]) -> Answer:
+    push = parse_push(payload)
+    with runtime.session() as session:
+        outcome = record_push(session, runtime.settings, info, push)
+    fields = {"repository": push.repository.full_name, "ref": push.ref}
+    if outcome.status == "duplicate":
+        log.info("webhook.push.duplicate", **fields)
+        return {"status": "duplicate"}, 200
+    if outcome.status == "ignored":
+        log.info("webhook.push.ignored", reason=outcome.reason, **fields)
+        return {"status": "ignored", "reason": outcome.reason}, 202
+    # Enqueue only after the commit: a worker must find the rows it is given.
+    queued = publish(runtime.celery, ANALYZE, outcome.commit_ids)
+    if len(queued) < len(outcome.commit_ids):
+        with runtime.session() as session:
+            mark_not_queued(session, list(outcome.commit_ids[len(queued) :]))
+    if outcome.fetch_missing and outcome.delivery_id is not None:
+        publish(runtime.celery, FETCH_PUSH, [outcome.delivery_id])
+    log.info(
+        "webhook.push.accepted",
+        commits=len(push.commits),
+        new=len(outcome.commit_ids),
+        queued=len(queued),
+        known=outcome.known,
+        fetch_missing=outcome.fetch_missing,
+        **fields,
+    )
+    return {
+        "status": "accepted",
+        "commits": len(push.commits),
+        "new": len(outcome.commit_ids),
+        "queued": len(queued),
+        "known": outcome.known,
+        "fetching_missing": outcome.fetch_missing,
+    }, 202
+
+
+def handle_ignored(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]) -> Answer:
+    log.info(
+        "webhook.event.ignored", github_event=info.event, expected=info.event in IGNORED_EVENTS
+    )
+    return {"status": "ignored", "event": info.event}, 202
+
+
+HANDLERS: dict[str, Handler] = {"ping": handle_ping, "push": handle_push}
+
+
+def handler_for(event: str) -> Handler:
+    return HANDLERS.get(event, handle_ignored)

@@ -1,0 +1,59 @@
+"""``POST /webhooks/github``: verify → parse → record → commit → enqueue ids → answer."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import structlog
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from webhook.events import handler_for
+from webhook.payloads import BodyError, decode_body
+from webhook.signature import verify_signature
+from workers.intake import DeliveryInfo
+from workers.push import PayloadError
+from workers.runtime import Runtime
+
+log = structlog.get_logger("webhook")
+blueprint = Blueprint("intake", __name__)
+
+_HEADER_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+def runtime() -> Runtime:
+    value: Runtime = current_app.extensions["commit_digest"]
+    return value
+
+
+@blueprint.post("/webhooks/github")
+def github_webhook() -> ResponseReturnValue:
+    rt = runtime()
+    body = request.get_data(cache=False)  # werkzeug stops reading past MAX_CONTENT_LENGTH: 413
+    if not verify_signature(
+        body, request.headers.get("X-Hub-Signature-256"), rt.settings.webhook_secrets
+    ):
+        log.warning("webhook.signature.invalid", present="X-Hub-Signature-256" in request.headers)
+        return _error(401, "invalid or missing X-Hub-Signature-256")
+    event = request.headers.get("X-GitHub-Event", "")
+    guid = request.headers.get("X-GitHub-Delivery", "")
+    if not _HEADER_TOKEN.match(event):
+        return _error(400, "missing or invalid X-GitHub-Event header")
+    if not _HEADER_TOKEN.match(guid):
+        return _error(400, "missing or invalid X-GitHub-Delivery header")
+    structlog.contextvars.bind_contextvars(delivery=guid, github_event=event)
+    try:
+        payload = decode_body(body, request.mimetype)
+        info = DeliveryInfo(guid=guid, event=event, received_at=datetime.now(UTC), body=body)
+        answer, status = handler_for(event)(rt, info, payload)
+    except (BodyError, PayloadError) as error:
+        log.info("webhook.payload.invalid", reason=str(error))
+        return _error(400, str(error))
+    finally:
+        structlog.contextvars.unbind_contextvars("delivery", "github_event")
+    return jsonify(answer), status
+
+
+def _error(status: int, message: str) -> ResponseReturnValue:
+    return jsonify({"error": message}), status
