@@ -142,3 +142,7 @@ def _safe_url(url: str) -> str:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+if __name__ == "__main__":
+    main()
