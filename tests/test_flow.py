@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
-from conftest import deliver
-from support import payloads
-from support.stack import LiveStack
-
 from workers.config import load_settings
 from workers.reporting import build_report, send_report
 from workers.runtime import Runtime
+
+from conftest import deliver
+from support import payloads
+from support.stack import LiveStack
 
 
 class _Anchors(HTMLParser):

@@ -14,8 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from support.processes import ROOT, wait_for
 from workers.embedded_redis import free_port
+
+from support.processes import ROOT, wait_for
 
 
 @pytest.mark.timeout(180)

@@ -91,9 +91,16 @@ def beat_schedule(settings: Settings) -> dict[str, Any]:
 
 
 def make_celery(settings: Settings) -> Celery:
-    """Build a configured Celery instance (used to publish tasks by name)."""
+    """Build a Celery instance that publishes tasks by name and fails fast when Redis is down.
+
+    Web processes and commands use it: a publish that cannot reach Redis fails at once (one
+    connection attempt, no reconnect loop) so the request is answered and the sweep queues
+    the work later. Workers keep Celery's reconnecting defaults.
+    """
     celery = Celery("commit_digest", set_as_current=False)
-    celery.conf.update(celery_config(settings))
+    config = celery_config(settings)
+    config["broker_transport_options"] = {**config["broker_transport_options"], "max_retries": 0}
+    celery.conf.update(config)
     return celery
 
 

@@ -14,6 +14,7 @@ import pytest
 from report.data import DayReport
 from report.html import html_document, markdown_to_html
 from report.render import render_markdown
+
 from support.sample_day import many_commits, sample_day
 
 GOLDEN = Path(__file__).parent / "golden"

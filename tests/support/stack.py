@@ -9,11 +9,12 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select
 
-from support.processes import Service, celery_worker, wait_for
 from webhook import create_app
 from workers.config import Settings, load_settings
 from workers.models import Analysis, Commit, Repository
 from workers.runtime import Runtime
+
+from support.processes import Service, celery_worker, wait_for
 
 
 @dataclass

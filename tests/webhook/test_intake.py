@@ -6,15 +6,16 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from conftest import deliver, payload_bytes
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from support import payloads
-from support.broker import analysis_ids, queued_tasks
 
 from workers.config import Settings
 from workers.models import Commit, Delivery, Repository
 from workers.runtime import Runtime
+
+from conftest import deliver, payload_bytes
+from support import payloads
+from support.broker import analysis_ids, queued_tasks
 
 
 def counts(runtime: Runtime) -> tuple[int, int]:
@@ -164,10 +165,10 @@ def test_old_secret_is_accepted_during_rotation(
     database_url: str, redis_url: str, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     """With GITHUB_WEBHOOK_SECRET=new,old both secrets verify."""
-    from conftest import base_env
-
     from webhook import create_app
     from workers.config import load_settings
+
+    from conftest import base_env
 
     settings = load_settings(
         base_env(

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from workers.push import PAYLOAD_COMMIT_CAP, PayloadError, parse_push
+
 from conftest import payload_bytes
 from support import payloads
-from workers.push import PAYLOAD_COMMIT_CAP, PayloadError, parse_push
 
 
 def test_new_branch_fixture() -> None:
