@@ -37,6 +37,7 @@ class LockedScheduler(PersistentScheduler):
         if not self._hold_lock():
             return 5.0
         result: float = super().tick(*args, **kwargs)
+        # wake often enough to refresh the lock before it expires
         return min(result, LOCK_TTL_SECONDS / 3)
 
     def _hold_lock(self) -> bool:

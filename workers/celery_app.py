@@ -33,8 +33,6 @@ TASK_ROUTES = {
     "commit_digest.send_daily_report": {"queue": "reports"},
 }
 
-SWEEP_INTERVAL = timedelta(seconds=30)
-
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """Celery settings derived from ours (see SPEC §6 for the reliability policy)."""
@@ -86,7 +84,10 @@ def beat_schedule(settings: Settings) -> dict[str, Any]:
             "task": "commit_digest.send_daily_report",
             "schedule": crontab(hour=settings.report_time.hour, minute=settings.report_time.minute),
         },
-        "sweep": {"task": "commit_digest.sweep", "schedule": SWEEP_INTERVAL},
+        "sweep": {
+            "task": "commit_digest.sweep",
+            "schedule": timedelta(seconds=settings.sweep_interval),
+        },
     }
 
 

@@ -88,6 +88,7 @@ class Settings:
     port: int
     access_token: str | None = field(repr=False)
     worker_concurrency: int
+    sweep_interval: float
     log_level: str
     log_format: str
 
@@ -219,6 +220,7 @@ def load_settings(
         port=env.integer("PORT", minimum=1, maximum=65535) or 8000,
         access_token=env.text("ACCESS_TOKEN"),
         worker_concurrency=env.integer("WORKER_CONCURRENCY", minimum=1, maximum=512) or 4,
+        sweep_interval=env.number("SWEEP_INTERVAL", minimum=1.0) or 30.0,
         log_level=env.choice(
             "LOG_LEVEL", ("debug", "info", "warning", "error"), default="info", fold=True
         ),

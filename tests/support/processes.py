@@ -130,3 +130,37 @@ def celery_worker(
         "info",
     ]
     return Service(name, command, {**env, "PYTHONPATH": str(ROOT)}, workdir)
+
+
+def celery_beat(env: Mapping[str, str], workdir: Path, *, name: str = "beat") -> Service:
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers",
+        "beat",
+        "--schedule",
+        str(workdir / name / "celerybeat-schedule"),
+        "--loglevel",
+        "info",
+    ]
+    return Service(name, command, {**env, "PYTHONPATH": str(ROOT)}, workdir / name)
+
+
+def gunicorn_web(
+    env: Mapping[str, str], workdir: Path, port: int, *, workers: int = 2, name: str = "web"
+) -> Service:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--config",
+        "python:webhook.gunicorn_conf",
+        "webhook:create_app()",
+    ]
+    return Service(name, command, {**env, "PYTHONPATH": str(ROOT)}, workdir / name)
