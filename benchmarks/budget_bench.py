@@ -1,0 +1,112 @@
+"""Time fitting a ~50 MB commit to the prompt budget (a figure to watch, not a test)."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from workers.analysis.budget import fit_diff_to_budget
+from workers.analysis.inputs import CommitInput, FileChange
+from workers.analysis.tokens import token_counter
+
+TARGET_BYTES = 50 * 1024 * 1024
+FILES = 3000  # the most GitHub lists for one commit
+BUDGETS = (12_000, 100_000)
+_WORDS = (
+    "user", "account", "order", "invoice", "total", "amount", "request", "response", "cache",
+    "session", "token", "parse", "render", "config", "value", "items", "result", "error",
+    "retry", "timeout", "limit", "offset", "page", "query", "index",
+)  # fmt: skip
+_DIRECTORIES = ("src/app", "src/app/api", "lib/core", "tests", "docs", "vendor/acme", "web/static")
+
+
+def _line(rng: random.Random) -> str:
+    """Return one plausible line of Python source."""
+    a, b, c = rng.choice(_WORDS), rng.choice(_WORDS), rng.choice(_WORDS)
+    indent = " " * rng.choice((4, 8, 12))
+    return rng.choice(
+        (
+            f"{indent}{a}_{b} = self.{c}.get({a!r}, {rng.randint(0, 999)})",
+            f"{indent}if {a} is not None and len({b}) > {rng.randint(1, 64)}:",
+            f"{indent}return {a}_{b}({c}, {b}={a})",
+            f"{indent}for {a} in {b}_{c}:",
+            f"{indent}# {a} the {b} before the {c} is read",
+            f"{indent}raise ValueError(f'{{{a}}} is not a valid {b}')",
+        )
+    )
+
+
+def _patch(rng: random.Random, size: int) -> tuple[str, int, int]:
+    """Return a unified-diff patch of about ``size`` characters and its +/- counts."""
+    hunks: list[str] = []
+    additions = deletions = 0
+    old = new = 1
+    length = 0
+    while length < size:
+        old += rng.randint(5, 60)
+        new = old + additions - deletions
+        lines = [" " + _line(rng) for _ in range(3)]
+        removed = [f"-{_line(rng)}" for _ in range(rng.randint(0, 12))]
+        added = [f"+{_line(rng)}" for _ in range(rng.randint(1, 30))]
+        lines += removed + added + [" " + _line(rng) for _ in range(3)]
+        header = (
+            f"@@ -{old},{6 + len(removed)} +{new},{6 + len(added)} @@ "
+            f"def {rng.choice(_WORDS)}_{rng.choice(_WORDS)}(self):"
+        )
+        hunk = "\n".join([header, *lines])
+        hunks.append(hunk)
+        length += len(hunk) + 1
+        additions += len(added)
+        deletions += len(removed)
+        old += 6 + len(removed)
+    return "\n".join(hunks), additions, deletions
+
+
+def synthetic_commit(seed: int = 7) -> CommitInput:
+    """Return a commit of FILES files whose patches add up to about TARGET_BYTES."""
+    rng = random.Random(seed)
+    per_file = TARGET_BYTES // FILES
+    files: list[FileChange] = []
+    for index in range(FILES):
+        directory = rng.choice(_DIRECTORIES)
+        name = f"{rng.choice(_WORDS)}_{index}.py"
+        path = f"{directory}/{'test_' + name if directory == 'tests' else name}"
+        if index % 100 == 0:
+            path = f"packages/p{index}/package-lock.json"
+        patch, additions, deletions = _patch(rng, rng.randint(per_file // 2, per_file * 3 // 2))
+        files.append(FileChange(path, "modified", additions, deletions, patch))
+    return CommitInput(
+        "acme/app",
+        "f" * 40,
+        "feat: everything at once",
+        "Alice",
+        tuple(files),
+        FILES + 500,
+        "github",
+    )
+
+
+def run() -> dict[str, float]:
+    """Fit the synthetic commit to each budget and print how long it took."""
+    commit = synthetic_commit()
+    counter = token_counter("gpt-4o")
+    counter.count("warm up")  # loading the encoding is not part of fitting
+    megabytes = sum(len(f.patch or "") for f in commit.files) / 1e6
+    figures: dict[str, float] = {"diff_mb": megabytes}
+    for budget in BUDGETS:
+        started = time.perf_counter()
+        fitted = fit_diff_to_budget(commit, budget, counter)
+        seconds = time.perf_counter() - started
+        assert fitted.tokens <= budget
+        figures[f"fit_{budget}_seconds"] = seconds
+        figures[f"fit_{budget}_tokens"] = fitted.tokens
+        print(
+            f"budget {budget:>7}: {seconds * 1000:7.1f} ms for {megabytes:.1f} MB, "
+            f"{fitted.tokens} tokens, files {fitted.files_analysed}/{fitted.files_total}, "
+            f"lines {fitted.lines_analysed}/{fitted.lines_total}"
+        )
+    return figures
+
+
+if __name__ == "__main__":
+    run()
