@@ -42,3 +42,24 @@ def truncate(text: str, limit: int) -> str:
 def slug(text: str) -> str:
     """A stable, ASCII anchor fragment for a repository name."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+_ISSUE_REFERENCE = re.compile(r"(?<![\w&])(#|GH-)(?=\d)")
+_URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data)(:)")
+_WWW = re.compile(r"(?i)\bwww\.")
+_ZERO_WIDTH = "\u200b"
+
+
+def for_github(text: str | None) -> str:
+    """``inline`` text that also cannot mention anyone, reference an issue or become a link.
+
+    GitHub turns ``@name`` into a notification, ``#12`` into a cross-reference and bare URLs
+    into links; a zero-width space after the trigger character keeps the text readable
+    while defusing all three.
+    """
+    escaped = inline(text)
+    escaped = _MENTION.sub("@" + _ZERO_WIDTH, escaped)
+    escaped = _ISSUE_REFERENCE.sub(lambda m: m[1] + _ZERO_WIDTH, escaped)
+    escaped = _URL_SCHEME.sub(lambda m: m[1] + _ZERO_WIDTH + m[2], escaped)
+    return _WWW.sub("www" + _ZERO_WIDTH + ".", escaped)

@@ -31,7 +31,8 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of the report and comment templates."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("report", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -65,7 +66,7 @@ def render_markdown(report: DayReport, language: str) -> str:
     """The report as Markdown in ``language`` (``zh-CN`` or ``en``)."""
     if language not in LANGUAGES:
         raise ValueError(f"unsupported report language {language!r}")
-    env = _environment()
+    env = environment()
     labels = env.get_template(f"labels.{language}.j2").make_module()
     template = env.get_template("report.md.j2")
     text = template.render(

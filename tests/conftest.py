@@ -208,14 +208,39 @@ def deliver(
 
 # --- a running stack with a real Celery worker ---------------------------------------------------
 
+GITHUB_TOKEN = "ghp_" + "T" * 36  # the stand-in's token for the worker
+
+
+@pytest.fixture(scope="session")
+def github_api() -> Iterator[Any]:
+    """A stand-in GitHub REST API on 127.0.0.1 that the real PyGithub talks to."""
+    from support.github_api import GitHubApiStandIn
+
+    with GitHubApiStandIn(tokens={GITHUB_TOKEN: "commit-digest-bot"}) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def llm_api() -> Iterator[Any]:
+    """A stand-in OpenAI-compatible server on 127.0.0.1 that the real openai SDK talks to."""
+    from support.llm_api import LLMStandIn
+
+    with LLMStandIn() as server:
+        yield server
+
 
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, redis_url: str
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    github_api: Any,
+    llm_api: Any,
 ) -> Iterator[Any]:
-    """A real Celery worker consuming from real Redis, over a database shared with the test.
+    """A real Celery worker consuming from real Redis, over a database shared with the test,
+    talking to the stand-in GitHub and LLM servers.
 
     Tests share it for the session, so each one works on repositories of its own
     (``unique_repo``) instead of expecting an empty database.
@@ -238,8 +263,18 @@ def live(
             REDIS_KEY_PREFIX=f"cdlive-{uuid.uuid4().hex[:12]}:",
             DATA_DIR=str(workdir / "data"),
             TRACKED_BRANCHES="main,master,release/*",
+            GITHUB_API_URL=github_api.url,
+            GITHUB_TOKEN=GITHUB_TOKEN,
+            OPENAI_BASE_URL=llm_api.url,
+            OPENAI_API_KEY="sk-test-key",
+            OPENAI_MODEL="gpt-4o-mini",
+            LLM_TIMEOUT="5",
+            LLM_RETRIES="2",
+            RETRY_BACKOFF="0.5",
         ),
         workdir=workdir,
+        github=github_api,
+        llm=llm_api,
     )
     stack.start_worker()
     yield stack
@@ -249,9 +284,15 @@ def live(
 
 
 @pytest.fixture
-def unique_repo() -> str:
-    """A repository name no other test uses."""
-    return f"acme/app-{uuid.uuid4().hex[:10]}"
+def unique_repo(live: Any) -> Iterator[str]:
+    """A repository name no other test uses (known to the stand-in GitHub), and clean stand-ins."""
+    name = f"acme/app-{uuid.uuid4().hex[:10]}"
+    live.github.add_repo(name, default_branch="main")
+    live.github.clear_faults()
+    live.llm.reset()
+    yield name
+    live.github.clear_faults()
+    live.llm.reset()
 
 
 @pytest.fixture

@@ -89,6 +89,8 @@ class Settings:
     access_token: str | None = field(repr=False)
     worker_concurrency: int
     sweep_interval: float
+    llm_retries: int
+    retry_backoff: float
     log_level: str
     log_format: str
 
@@ -221,6 +223,8 @@ def load_settings(
         access_token=env.text("ACCESS_TOKEN"),
         worker_concurrency=env.integer("WORKER_CONCURRENCY", minimum=1, maximum=512) or 4,
         sweep_interval=env.number("SWEEP_INTERVAL", minimum=1.0) or 30.0,
+        llm_retries=_or(env.integer("LLM_RETRIES", minimum=0, maximum=20), 5),
+        retry_backoff=env.number("RETRY_BACKOFF", minimum=0.5) or 15.0,
         log_level=env.choice(
             "LOG_LEVEL", ("debug", "info", "warning", "error"), default="info", fold=True
         ),
@@ -306,6 +310,10 @@ class _Env:
         if parts.scheme != "unix" and not parts.hostname:
             raise ConfigError(name, "has no host name")
         return raw
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def _check_database_url(url: str) -> None:

@@ -88,6 +88,7 @@ def record_push(
         pushed_at=push.pushed_at,
         body=zlib.compress(info.body, 1),
         compare_state="pending" if fetch_missing else None,
+        compare_queued_at=info.received_at if fetch_missing else None,
     )
     if delivery_id is None:
         return PushOutcome(status="duplicate")

@@ -83,7 +83,8 @@ class Delivery(Base):
     pushed_at: Mapped[datetime | None]
     # zlib-compressed raw body, kept so `commit-digest replay` can process it again
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
-    compare_state: Mapped[str | None] = mapped_column(String(16))  # pending, done, failed
+    compare_state: Mapped[str | None] = mapped_column(String(16))  # pending, done
+    compare_queued_at: Mapped[datetime | None]
 
 
 class Commit(Base):

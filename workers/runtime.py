@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from celery import Celery
 from sqlalchemy import Engine
@@ -17,6 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workers.config import Settings
 from workers.db import make_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from workers.analysis.github import GitHub
+    from workers.analysis.llm import Analyzer
 
 
 @dataclass
@@ -26,6 +31,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     celery: Celery
     pid: int = field(default_factory=os.getpid)
+    _github: dict[int | None, GitHub] = field(default_factory=dict)
+    _analyzer: Analyzer | None = None
 
     @classmethod
     def build(cls, settings: Settings, celery: Celery | None = None) -> Runtime:
@@ -44,6 +51,22 @@ class Runtime:
         """A session whose transaction commits on success and rolls back on error."""
         with self.sessions.begin() as session:
             yield session
+
+    def github(self, installation_id: int | None) -> GitHub:
+        """The GitHub client for an installation (or the token / anonymous one), built once."""
+        if installation_id not in self._github:
+            from workers.analysis.github import make_github
+
+            self._github[installation_id] = make_github(self.settings, installation_id)
+        return self._github[installation_id]
+
+    def analyzer(self) -> Analyzer:
+        """The LLM analyzer of this process, built once (no I/O until the first call)."""
+        if self._analyzer is None:
+            from workers.analysis.llm import OpenAIAnalyzer
+
+            self._analyzer = OpenAIAnalyzer(self.settings)
+        return self._analyzer
 
     def close(self) -> None:
         self.engine.dispose()

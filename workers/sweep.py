@@ -20,12 +20,18 @@ from workers.runtime import Runtime
 
 # A queued commit nobody started for this long is queued again (its message may be gone).
 REQUEUE_AFTER = timedelta(minutes=15)
+# An analysis that had to fall back (LLM or GitHub unavailable) is tried again this much later,
+# up to MAX_ATTEMPTS analyses of the commit in all.
+REANALYSE_AFTER = timedelta(minutes=30)
+MAX_ATTEMPTS = 12
 BATCH = 500
 
 
 @dataclass(frozen=True)
 class SweepResult:
     analysis_queued: int
+    compares_queued: int = 0
+    reanalysis_queued: int = 0
 
 
 def commits_to_queue(session: Session, now: datetime, limit: int = BATCH) -> list[int]:

@@ -1,7 +1,9 @@
 """Celery tasks: short adapters with their policy on the decorator; the work lives elsewhere.
 
 Tasks take ids and re-read rows. ``acks_late`` with ``reject_on_worker_lost`` means a task
-whose worker dies is delivered again; every task is idempotent so that is always safe.
+whose worker dies is delivered again; every task is idempotent, so that is always safe.
+Waits are Celery countdowns of at most ``MAX_COUNTDOWN`` (below the Redis visibility
+timeout); longer ones are left to the sweep through the commit's ``retry_at``.
 """
 
 from __future__ import annotations
@@ -11,15 +13,25 @@ from typing import Any
 
 import structlog
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
 
-from workers.analysis.pipeline import analyze_stored_commit
-from workers.celery_app import app, settings_of
+from workers.analysis.comments import comments_enabled, publish_comment
+from workers.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
+from workers.celery_app import MAX_COUNTDOWN, app, settings_of
+from workers.compare import fetch_push_commits as record_missing_commits
+from workers.errors import GitHubRateLimited, GitHubUnavailable
 from workers.logs import configure_logging
+from workers.queueing import ANALYZE, COMMENT, publish
 from workers.runtime import worker_runtime
 from workers.sweep import sweep as run_sweep
 
 log = structlog.get_logger(__name__)
+
+# Analysis: three LLM calls at most (budget shares), each within LLM_TIMEOUT.
+ANALYSIS_SOFT_LIMIT = 600
+ANALYSIS_HARD_LIMIT = 660
+COMMENT_RETRIES = 8
 
 
 @setup_logging.connect
@@ -44,24 +56,97 @@ def _unbind_task(**_: Any) -> None:
     structlog.contextvars.clear_contextvars()
 
 
+def _wait(task: Task, countdown: float) -> Exception | None:
+    """A Celery retry for short waits; None (the sweep takes over) for long ones."""
+    if countdown > MAX_COUNTDOWN:
+        return None
+    retry: Exception = task.retry(countdown=countdown)
+    return retry
+
+
 @app.task(
     name="commit_digest.analyze_commit",
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    soft_time_limit=300,
-    time_limit=360,
-    max_retries=None,
+    soft_time_limit=ANALYSIS_SOFT_LIMIT,
+    time_limit=ANALYSIS_HARD_LIMIT,
+    max_retries=None,  # the pipeline counts retries and falls back to heuristics itself
 )
 def analyze_commit(self: Task, commit_id: int) -> None:
-    """Analyse one stored commit (by id) and store the result."""
+    """Analyse one stored commit (by id), store the result and queue its comment."""
     rt = worker_runtime(self.app)
-    analyze_stored_commit(rt, commit_id, task_id=self.request.id or f"local-{commit_id}")
+    task_id = self.request.id or f"local-{commit_id}"
+    try:
+        result = analyze_stored_commit(rt, commit_id, task_id=task_id, retries=self.request.retries)
+    except RetryLater as wait:
+        retry = _wait(self, wait.countdown)
+        if retry is not None:
+            raise retry from None
+        return
+    except SoftTimeLimitExceeded:
+        raise self.retry(
+            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
+        ) from None
+    if result is not None and comments_enabled(rt):
+        publish(rt.celery, COMMENT, [commit_id])
+
+
+@app.task(
+    name="commit_digest.post_comment",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=120,
+    time_limit=150,
+    max_retries=COMMENT_RETRIES,
+)
+def post_comment(self: Task, commit_id: int) -> None:
+    """Create or edit the commit's comment on GitHub (never a second one)."""
+    try:
+        publish_comment(worker_runtime(self.app), commit_id)
+    except GitHubRateLimited as error:
+        retry = _wait(self, error.retry_after)
+        if retry is None:
+            raise self.retry(countdown=MAX_COUNTDOWN) from None
+        raise retry from None
+    except GitHubUnavailable:
+        raise self.retry(
+            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
+        ) from None
+
+
+@app.task(
+    name="commit_digest.fetch_push_commits",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=300,
+    time_limit=330,
+    max_retries=10,
+)
+def fetch_push_commits(self: Task, delivery_id: int) -> None:
+    """Record the commits a push payload did not list, and queue their analysis."""
+    rt = worker_runtime(self.app)
+    try:
+        new_ids = record_missing_commits(rt, delivery_id)
+    except GitHubRateLimited as error:
+        raise self.retry(countdown=min(error.retry_after, MAX_COUNTDOWN)) from None
+    except GitHubUnavailable:
+        raise self.retry(
+            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
+        ) from None
+    publish(rt.celery, ANALYZE, new_ids)
 
 
 @app.task(name="commit_digest.sweep", bind=True, acks_late=True, time_limit=120)
 def sweep(self: Task) -> None:
     """Queue recorded work that never reached a worker."""
     result = run_sweep(worker_runtime(self.app), datetime.now(UTC))
-    if result.analysis_queued:
-        log.info("sweep.queued", analysis=result.analysis_queued)
+    if result.analysis_queued or result.compares_queued or result.reanalysis_queued:
+        log.info(
+            "sweep.queued",
+            analysis=result.analysis_queued,
+            compares=result.compares_queued,
+            reanalysis=result.reanalysis_queued,
+        )

@@ -215,6 +215,16 @@ class LLMStandIn:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    def reset(self) -> None:
+        """Forget scripted answers and recorded requests; answer at once, json_schema supported."""
+        with self._lock:
+            self._queue.clear()
+            self.requests.clear()
+            self.request_headers.clear()
+            self.latency = 0.0
+            self.model = None
+            self.json_schema_supported = True
+
     # --- scripting -----------------------------------------------------------------------------
 
     def respond(self, build: Callable[[dict[str, Any]], Answer], *, delay: float = 0.0) -> None:

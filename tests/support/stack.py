@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -21,6 +22,8 @@ from support.processes import Service, celery_worker, wait_for
 class LiveStack:
     env: dict[str, str]
     workdir: Path
+    github: Any = None
+    llm: Any = None
     workers: list[Service] = field(default_factory=list)
     _app: Flask | None = None
     _runtime: Runtime | None = None

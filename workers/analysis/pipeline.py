@@ -1,12 +1,14 @@
 """Analyse one stored commit: claim it, gather its input, run the analyzer, store the result.
 
-The task in ``workers.tasks`` is a thin adapter over ``analyze_stored_commit``; errors that
-deserve a retry propagate as the exception types of ``workers.errors``.
+GitHub first (all files; the delivery's data when the commit is gone), then the LLM on a
+redacted diff fitted to the token budget (tighter on each invalid answer), else heuristics.
+Waiting is never done here: ``RetryLater`` tells the task adapter (``workers.tasks``) how
+long to wait, and a commit whose analysis had to fall back is marked for re-analysis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,9 +16,24 @@ import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from report.data import Coverage
 from report.schema import Analysis
+from workers.analysis.budget import BudgetedDiff, fit_diff_to_budget
 from workers.analysis.heuristic import heuristic_analysis
 from workers.analysis.inputs import CommitInput, FileChange
+from workers.analysis.prompts import build_prompt, prompt_overhead_tokens
+from workers.analysis.redact import MARKER as REDACTION_MARKER
+from workers.analysis.redact import redact_secrets
+from workers.analysis.tokens import TokenCounter, token_counter
+from workers.errors import (
+    CommitGone,
+    GitHubError,
+    GitHubRateLimited,
+    GitHubUnavailable,
+    LLMOutputInvalid,
+    LLMRejected,
+    LLMUnavailable,
+)
 from workers.models import Analysis as AnalysisRow
 from workers.models import Commit
 from workers.runtime import Runtime
@@ -24,17 +41,16 @@ from workers.storage import rowcount, upsert
 
 log = structlog.get_logger(__name__)
 
-# A claim older than this belongs to a worker that died (hard time limit plus a margin).
-CLAIM_LEASE = timedelta(minutes=8)
-
-
-@dataclass(frozen=True)
-class Coverage:
-    files_analysed: int
-    files_total: int
-    lines_analysed: int
-    lines_total: int
-    omitted: tuple[str, ...] = ()
+# A claim older than this belongs to a worker that died (the task's hard time limit plus a
+# margin; see workers.tasks).
+CLAIM_LEASE = timedelta(minutes=12)
+# Retries with backoff before falling back to the delivery's data when GitHub is unreachable
+# (LLM_RETRIES, configurable, is the same for the LLM).
+GITHUB_RETRIES = 3
+REDACTION_MARKER_START = REDACTION_MARKER.split("{", 1)[0]
+# Shares of the diff budget tried in turn when the answer is cut off or invalid.
+BUDGET_SHARES = (1.0, 0.5, 0.25)
+MIN_DIFF_BUDGET = 500
 
 
 @dataclass(frozen=True)
@@ -154,6 +170,7 @@ def heuristic_result(
     language: str,
     reason: str | None = None,
     needs_reanalysis: bool = False,
+    redactions: int = 0,
 ) -> AnalysisResult:
     return AnalysisResult(
         analysis=heuristic_analysis(commit_input, language),
@@ -167,6 +184,7 @@ def heuristic_result(
         ),
         fallback_reason=reason,
         needs_reanalysis=needs_reanalysis,
+        redactions=redactions,
     )
 
 
@@ -217,8 +235,180 @@ def store_result(
     )
 
 
-def analyze_stored_commit(rt: Runtime, commit_id: int, task_id: str) -> AnalysisResult | None:
-    """Analyse the commit if it still needs it; None when there was nothing to do."""
+class RetryLater(Exception):
+    """The commit cannot be analysed now; try again in ``countdown`` seconds."""
+
+    def __init__(self, countdown: float, reason: str) -> None:
+        super().__init__(reason)
+        self.countdown = max(1.0, countdown)
+        self.reason = reason
+
+
+def backoff(retries: int, base: float = 15.0) -> float:
+    """Seconds to wait before retry number ``retries + 1``: base, 2×, 4×, … up to 10 minutes."""
+    return float(min(base * 2**retries, 600))
+
+
+def gather_input(
+    rt: Runtime, commit: StoredCommit, retries: int
+) -> tuple[CommitInput, str | None, bool]:
+    """The commit as GitHub has it, else as the delivery carried it.
+
+    Returns the input, why it came from the delivery (if it did) and whether the commit
+    should be analysed again later (GitHub was only temporarily unreachable).
+    """
+    settings = rt.settings
+    if not (settings.has_github_credentials or settings.use_llm):
+        # the heuristics gain little from the API and anonymous access allows 60 calls an hour
+        return input_from_delivery(commit), None, False
+    try:
+        return (
+            rt.github(commit.installation_id).get_commit(commit.repository, commit.sha),
+            None,
+            False,
+        )
+    except CommitGone:
+        return input_from_delivery(commit), "commit no longer on GitHub", False
+    except GitHubRateLimited as error:
+        raise RetryLater(error.retry_after, "GitHub rate limit") from None
+    except GitHubUnavailable as error:
+        if retries < GITHUB_RETRIES:
+            raise RetryLater(
+                backoff(retries, settings.retry_backoff), f"GitHub unavailable: {error}"
+            ) from None
+        return input_from_delivery(commit), "GitHub unavailable", True
+    except GitHubError as error:
+        log.warning("analysis.github.refused", error=str(error))
+        return input_from_delivery(commit), "GitHub refused the request", False
+
+
+def fit_redacted(
+    commit: CommitInput, budget: int, counter: TokenCounter
+) -> tuple[BudgetedDiff, CommitInput]:
+    """Fit the diff to ``budget`` with every hunk that is sent redacted first.
+
+    Redacting a 50 MB commit whole would cost more than fitting it, so only the files whose
+    hunks the fit chose are redacted, and the fit is repeated until it chooses no file that
+    was not redacted (redaction can free room for more hunks). Returns the fitted diff and
+    the commit as redacted (the message always).
+    """
+    current = replace(commit, message=redact_secrets(commit.message).text)
+    clean: set[str] = set()
+    while True:
+        diff = fit_diff_to_budget(current, budget, counter)
+        dirty = set(diff.diff_paths) - clean
+        if not dirty:
+            return diff, current
+        files = tuple(
+            replace(change, patch=redact_secrets(change.patch, path=change.path).text)
+            if change.path in dirty and change.patch
+            else change
+            for change in current.files
+        )
+        current = replace(current, files=files)
+        clean |= dirty
+
+
+def redactions_in(*texts: str) -> int:
+    """How many secrets were replaced in what is sent (each leaves one marker)."""
+    return sum(text.count(REDACTION_MARKER_START) for text in texts)
+
+
+def llm_result(rt: Runtime, commit: CommitInput, retries: int) -> AnalysisResult:
+    """Analyse with the LLM, tightening the budget when the answer is cut off or invalid."""
+    settings = rt.settings
+    language = settings.report_language
+    counter = token_counter(settings.openai_model)
+    # the omitted list is only known after fitting: reserve room for the longest one
+    worst_omitted = [f.path for f in commit.files]
+    worst_coverage = coverage_line(
+        Coverage(commit.files_total, commit.files_total, 10**9, 10**9, tuple(worst_omitted)),
+        language,
+    )
+    overhead = prompt_overhead_tokens(
+        replace(commit, message=redact_secrets(commit.message).text),
+        worst_omitted,
+        worst_coverage,
+        language,
+        counter.count,
+    )
+    room = max(settings.llm_input_token_budget - overhead, MIN_DIFF_BUDGET)
+    problem = "no answer"
+    redactions = 0
+    for share in BUDGET_SHARES:
+        diff, redacted = fit_redacted(commit, int(room * share), counter)
+        redactions = redactions_in(redacted.message, diff.text)
+        coverage = Coverage(
+            diff.files_analysed,
+            diff.files_total,
+            diff.lines_analysed,
+            diff.lines_total,
+            diff.omitted,
+        )
+        prompt = build_prompt(
+            redacted, diff.text, diff.omitted, coverage_line(coverage, language), language
+        )
+        try:
+            answer = rt.analyzer().analyze(prompt, max_output_tokens=settings.llm_max_output_tokens)
+        except LLMOutputInvalid as error:
+            problem = str(error)
+            log.info("analysis.llm.invalid", share=share, reason=problem)
+            continue
+        except LLMUnavailable as error:
+            if retries < settings.llm_retries:
+                raise RetryLater(
+                    error.retry_after or backoff(retries, settings.retry_backoff),
+                    f"LLM unavailable: {error}",
+                ) from None
+            return heuristic_result(
+                commit, language, "LLM unavailable", needs_reanalysis=True, redactions=redactions
+            )
+        except LLMRejected as error:
+            log.warning("analysis.llm.rejected", error=str(error))
+            return heuristic_result(
+                commit,
+                language,
+                "LLM refused the request",
+                needs_reanalysis=True,
+                redactions=redactions,
+            )
+        return AnalysisResult(
+            analysis=answer.analysis,
+            analyzer="llm",
+            source=commit.source,
+            coverage=coverage,
+            model=answer.model,
+            prompt_version=prompt.version,
+            tokens_in=answer.tokens_in,
+            tokens_out=answer.tokens_out,
+            cost_usd=answer.cost_usd,
+            redactions=redactions,
+        )
+    log.warning("analysis.llm.gave_up", reason=problem)
+    return heuristic_result(commit, language, "LLM output unusable", redactions=redactions)
+
+
+def coverage_line(coverage: Coverage, language: str) -> str:
+    """One line saying how much of the commit the prompt shows (for the model to be honest)."""
+    if language == "zh-CN":
+        return (
+            f"展示了 {coverage.files_analysed}/{coverage.files_total} 个文件的 diff，"
+            f"{coverage.lines_analysed}/{coverage.lines_total} 行变更"
+        )
+    return (
+        f"diff shown for {coverage.files_analysed} of {coverage.files_total} files, "
+        f"{coverage.lines_analysed} of {coverage.lines_total} changed lines"
+    )
+
+
+def analyze_stored_commit(
+    rt: Runtime, commit_id: int, task_id: str, retries: int = 0
+) -> AnalysisResult | None:
+    """Analyse the commit if it still needs it; None when there was nothing to do.
+
+    Raises ``RetryLater`` when GitHub or the LLM asks us to wait; the claim is then released
+    with ``retry_at`` set, so the sweep (or the task's own retry) picks the commit up again.
+    """
     now = datetime.now(UTC)
     with rt.session() as session:
         commit = claim_commit(session, commit_id, task_id, now)
@@ -227,13 +417,44 @@ def analyze_stored_commit(rt: Runtime, commit_id: int, task_id: str) -> Analysis
         return None
     structlog.contextvars.bind_contextvars(repository=commit.repository, sha=commit.sha)
     language = rt.settings.report_language
-    result = heuristic_result(input_from_delivery(commit), language)
+    try:
+        commit_input, delivery_reason, again = gather_input(rt, commit, retries)
+        if rt.settings.use_llm:
+            result = llm_result(rt, commit_input, retries)
+        else:
+            result = heuristic_result(commit_input, language)
+    except RetryLater as wait:
+        with rt.session() as session:
+            release_claim(
+                session,
+                commit.id,
+                task_id,
+                wait.reason,
+                retry_at=now + timedelta(seconds=wait.countdown),
+            )
+        log.info("analysis.retry_later", countdown=round(wait.countdown), reason=wait.reason)
+        raise
+    except BaseException as error:
+        with rt.session() as session:
+            release_claim(session, commit.id, task_id, f"{type(error).__name__}: {error}")
+        raise
+    if delivery_reason:
+        result = replace(
+            result,
+            fallback_reason=result.fallback_reason or delivery_reason,
+            needs_reanalysis=result.needs_reanalysis or again,
+        )
     with rt.session() as session:
         store_result(session, commit.id, task_id, result, language, datetime.now(UTC))
     log.info(
         "analysis.stored",
         analyzer=result.analyzer,
+        source=result.source,
         importance=result.analysis.importance.value,
         change_type=result.analysis.change_type.value,
+        tokens_in=result.tokens_in,
+        tokens_out=result.tokens_out,
+        redactions=result.redactions,
+        files=f"{result.coverage.files_analysed}/{result.coverage.files_total}",
     )
     return result

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 21:24:28.829981
+Create Date: 2026-11-27 21:38:28.929010
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("body", sa.LargeBinary(), nullable=True),
         sa.Column("compare_state", sa.String(length=16), nullable=True),
+        sa.Column("compare_queued_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["repository_id"],
             ["repositories.id"],
