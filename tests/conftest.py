@@ -229,6 +229,16 @@ def llm_api() -> Iterator[Any]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def live_smtp() -> Iterator[Any]:
+    """The mail relay of the live stack (a real aiosmtpd server)."""
+    from support.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
@@ -238,6 +248,7 @@ def live(
     redis_url: str,
     github_api: Any,
     llm_api: Any,
+    live_smtp: Any,
 ) -> Iterator[Any]:
     """A real Celery worker consuming from real Redis, over a database shared with the test,
     talking to the stand-in GitHub and LLM servers.
@@ -271,10 +282,17 @@ def live(
             LLM_TIMEOUT="5",
             LLM_RETRIES="2",
             RETRY_BACKOFF="0.5",
+            SMTP_URL=live_smtp.url,
+            MAIL_FROM="digest@example.com",
+            REPORT_RECIPIENTS="team@example.com,lead@example.com",
+            REPORT_MAX_WAIT="20",
+            REPORT_TIMEZONE="Asia/Shanghai",
+            ACCESS_TOKEN="test-access-token",
         ),
         workdir=workdir,
         github=github_api,
         llm=llm_api,
+        smtp=live_smtp,
     )
     stack.start_worker()
     yield stack

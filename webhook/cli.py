@@ -116,6 +116,67 @@ def report(
         rt.close()
 
 
+@main.command()
+@click.argument("repository", metavar="OWNER/NAME")
+@click.argument("sha")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored analysis as JSON.")
+@click.option("--force", is_flag=True, help="Analyse again even if an analysis is stored.")
+def analyze(repository: str, sha: str, as_json: bool, force: bool) -> None:
+    """Analyse one commit now (in this process) and print the result."""
+    import json
+
+    from report.comment import render_comment
+    from report.data import Coverage
+    from report.schema import Analysis
+    from workers.analysis.pipeline import RetryLater
+    from workers.db import upgrade
+    from workers.manual import analyze_now
+    from workers.queries import analysis_json, stored_analysis
+    from workers.runtime import Runtime
+
+    _check_repo(click.get_current_context(), click.Argument(["repository"]), (repository,))
+    if not re.fullmatch(r"[0-9a-fA-F]{7,40}", sha):
+        raise click.BadParameter(f"{sha!r} is not a commit sha", param_hint="SHA")
+    settings = _settings()
+    upgrade(settings.database_url)
+    rt = Runtime.build(settings)
+    try:
+        try:
+            commit_id, _ = analyze_now(rt, repository, sha.lower(), force=force)
+        except RetryLater as wait:
+            raise click.ClickException(
+                f"{wait.reason}; try again in {wait.countdown:.0f} s"
+            ) from None
+        found = stored_analysis(rt, commit_id)
+        if found is None:
+            raise click.ClickException(
+                "the commit is being analysed by another process; try again shortly"
+            )
+        commit, row = found
+        if as_json:
+            click.echo(json.dumps(analysis_json(commit, row), indent=2, ensure_ascii=False))
+            return
+        body = render_comment(
+            sha=commit.sha,
+            analysis=Analysis.model_validate(row.body),
+            language=row.language,
+            coverage=Coverage(
+                row.files_analysed,
+                row.files_total,
+                row.lines_analysed,
+                row.lines_total,
+                tuple(row.omitted or ()),
+            ),
+            analyzer=row.analyzer,
+            model=row.model,
+        )
+        subject = (commit.message.strip().splitlines() or [""])[0]
+        click.echo(f"{repository}@{commit.sha[:12]} — {subject}")
+        click.echo(body.split("\n", 1)[1])  # without the hidden marker line
+    finally:
+        rt.close()
+
+
 @main.group()
 def db() -> None:
     """Database schema commands."""

@@ -90,6 +90,7 @@ class Settings:
     worker_concurrency: int
     sweep_interval: float
     llm_retries: int
+    report_max_wait: float
     retry_backoff: float
     log_level: str
     log_format: str
@@ -224,6 +225,7 @@ def load_settings(
         worker_concurrency=env.integer("WORKER_CONCURRENCY", minimum=1, maximum=512) or 4,
         sweep_interval=env.number("SWEEP_INTERVAL", minimum=1.0) or 30.0,
         llm_retries=_or(env.integer("LLM_RETRIES", minimum=0, maximum=20), 5),
+        report_max_wait=_or_float(env.number("REPORT_MAX_WAIT", minimum=0.0), 600.0),
         retry_backoff=env.number("RETRY_BACKOFF", minimum=0.5) or 15.0,
         log_level=env.choice(
             "LOG_LEVEL", ("debug", "info", "warning", "error"), default="info", fold=True
@@ -313,6 +315,10 @@ class _Env:
 
 
 def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _or_float(value: float | None, default: float) -> float:
     return default if value is None else value
 
 

@@ -288,3 +288,36 @@ def _claim_send(
         if not taken:
             return SendOutcome(status="in-progress")
         return row.id, message_id
+
+
+@dataclass(frozen=True)
+class DailyStep:
+    """What one run of the nightly report task did."""
+
+    status: str  # waiting, sent, already-sent, in-progress, failed
+    day: date
+    pending: int = 0
+    where: str | None = None
+
+
+def daily_report_step(
+    rt: Runtime, day: date, *, deadline: datetime, now: datetime, reconciled: bool
+) -> tuple[DailyStep, bool]:
+    """Reconcile (once), wait for pending analyses until ``deadline``, then build and send.
+
+    Returns the step and whether reconciliation has been done, so the caller can come back
+    (a task retry) without repeating it.
+    """
+    from workers.reconcile import pending_in_day, reconcile_day
+
+    if not reconciled:
+        reconcile_day(rt, day)
+        reconciled = True
+    pending = pending_in_day(rt, day)
+    if pending and now < deadline:
+        return DailyStep(status="waiting", day=day, pending=pending), reconciled
+    built = build_report(rt, day)
+    outcome = send_report(rt, built)
+    return DailyStep(
+        status=outcome.status, day=day, pending=pending, where=outcome.where
+    ), reconciled

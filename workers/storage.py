@@ -67,13 +67,16 @@ def insert_new_commits(
     repository_id: int,
     commits: Sequence[PushCommit],
     branch: str | None,
-    landed_at: datetime,
+    landed_at: datetime | None,
     source: str,
     delivery_id: int | None,
     now: datetime,
     queued: bool,
 ) -> list[int]:
-    """Insert the commits not stored yet (one row per repository+sha); return the new ids."""
+    """Insert the commits not stored yet (one row per repository+sha); return the new ids.
+
+    ``landed_at`` None lands each commit at its own commit date (reconciliation, backfill).
+    """
     if not commits:
         return []
     rows = [
@@ -87,7 +90,7 @@ def insert_new_commits(
             "author_email": commit.author_email,
             "author_login": commit.author_login,
             "committed_at": commit.committed_at,
-            "landed_at": landed_at,
+            "landed_at": landed_at or commit.committed_at or now,
             "url": commit.url,
             "files": commit.files(),
             "source": source,

@@ -8,7 +8,7 @@ timeout); longer ones are left to the sweep through the commit's ``retry_at``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -16,6 +16,8 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
 
+from report.days import previous_day
+from report.errors import SendFailed
 from workers.analysis.comments import comments_enabled, publish_comment
 from workers.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
 from workers.celery_app import MAX_COUNTDOWN, app, settings_of
@@ -23,6 +25,7 @@ from workers.compare import fetch_push_commits as record_missing_commits
 from workers.errors import GitHubRateLimited, GitHubUnavailable
 from workers.logs import configure_logging
 from workers.queueing import ANALYZE, COMMENT, publish
+from workers.reporting import daily_report_step
 from workers.runtime import worker_runtime
 from workers.sweep import sweep as run_sweep
 
@@ -149,4 +152,61 @@ def sweep(self: Task) -> None:
             analysis=result.analysis_queued,
             compares=result.compares_queued,
             reanalysis=result.reanalysis_queued,
+        )
+
+
+# While analyses of the day are still pending, the report task looks again this often.
+REPORT_POLL_SECONDS = 5
+REPORT_SEND_RETRIES = 10
+
+
+@app.task(
+    name="commit_digest.send_daily_report",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=600,
+    time_limit=660,
+    max_retries=None,
+)
+def send_daily_report(
+    self: Task,
+    day: str | None = None,
+    deadline: str | None = None,
+    reconciled: bool = False,
+    send_attempts: int = 0,
+) -> None:
+    """Build and email the report of a day (default: yesterday in REPORT_TIMEZONE), once."""
+    rt = worker_runtime(self.app)
+    now = datetime.now(UTC)
+    report_day = date.fromisoformat(day) if day else previous_day(now, rt.settings.report_timezone)
+    until = (
+        datetime.fromisoformat(deadline)
+        if deadline
+        else now + timedelta(seconds=rt.settings.report_max_wait)
+    )
+    try:
+        step, reconciled = daily_report_step(
+            rt, report_day, deadline=until, now=now, reconciled=reconciled
+        )
+    except SendFailed as error:  # only transient failures are raised
+        if self.request.retries >= REPORT_SEND_RETRIES:
+            raise
+        raise self.retry(
+            countdown=backoff(self.request.retries, rt.settings.retry_backoff),
+            kwargs={
+                "day": report_day.isoformat(),
+                "deadline": until.isoformat(),
+                "reconciled": True,
+            },
+        ) from error
+    log.info("report.daily", status=step.status, day=step.day.isoformat(), pending=step.pending)
+    if step.status == "waiting":
+        raise self.retry(
+            countdown=REPORT_POLL_SECONDS,
+            kwargs={
+                "day": report_day.isoformat(),
+                "deadline": until.isoformat(),
+                "reconciled": reconciled,
+            },
         )

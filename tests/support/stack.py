@@ -24,6 +24,7 @@ class LiveStack:
     workdir: Path
     github: Any = None
     llm: Any = None
+    smtp: Any = None
     workers: list[Service] = field(default_factory=list)
     _app: Flask | None = None
     _runtime: Runtime | None = None

@@ -144,6 +144,7 @@ class PyGithubClient:
             files=files,
             files_total=_files_total(raw, len(files)),
             source="github",
+            committed_at=_iso(_nested_str(raw, "commit", "committer", "date")),
         )
 
     def compare(self, repository: str, base: str, head: str) -> list[PushCommit]:
@@ -424,3 +425,13 @@ def _retry_after_seconds(value: str | None, now: float) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.timestamp() - now
+
+
+def _iso(value: str | None) -> datetime | None:
+    """An ISO 8601 timestamp as GitHub writes it (``2026-02-03T07:25:14Z``), made aware."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class CommitInput:
     # GitHub lists at most 3000 files; the commit may have more
     files_total: int
     source: str  # github: fetched from the API; delivery: only what the webhook carried
+    committed_at: datetime | None = None
 
     @property
     def subject(self) -> str:
