@@ -11,6 +11,7 @@ import click
 
 from workers.config import Settings, load_settings
 from workers.errors import CommitDigestError, ConfigError
+from workers.logs import configure_logging
 
 
 class _Group(click.Group):
@@ -26,7 +27,10 @@ class _Group(click.Group):
 
 
 def _settings() -> Settings:
-    return load_settings()
+    """The configuration, with logging set up to stderr (stdout is the command's output)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
 
 
 def _parse_day(value: str | None, settings: Settings) -> date:
