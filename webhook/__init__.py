@@ -46,11 +46,12 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1
     )
 
-    from webhook import health, intake, pages
+    from webhook import health, intake, metrics, pages
 
     app.register_blueprint(intake.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(metrics.blueprint)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_down)
     return app

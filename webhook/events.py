@@ -83,6 +83,8 @@ def handle_push(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
     if len(queued) < len(outcome.commit_ids):
         with runtime.session() as session:
             mark_not_queued(session, list(outcome.commit_ids[len(queued) :]))
+    runtime.metrics.count("commits_recorded", len(outcome.commit_ids), source="webhook")
+    runtime.metrics.count("commits_queued", len(queued))
     if outcome.fetch_missing and outcome.delivery_id is not None:
         publish(runtime.celery, FETCH_PUSH, [outcome.delivery_id])
     log.info(

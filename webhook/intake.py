@@ -31,17 +31,16 @@ def runtime() -> Runtime:
 def github_webhook() -> ResponseReturnValue:
     rt = runtime()
     body = request.get_data(cache=False)  # werkzeug stops reading past MAX_CONTENT_LENGTH: 413
-    if not verify_signature(
-        body, request.headers.get("X-Hub-Signature-256"), rt.settings.webhook_secrets
-    ):
-        log.warning("webhook.signature.invalid", present="X-Hub-Signature-256" in request.headers)
-        return _error(401, "invalid or missing X-Hub-Signature-256")
+    signature = request.headers.get("X-Hub-Signature-256")
+    if not verify_signature(body, signature, rt.settings.webhook_secrets):
+        log.warning("webhook.signature.invalid", present=signature is not None)
+        return _error(rt, 401, "invalid or missing X-Hub-Signature-256", "invalid-signature")
     event = request.headers.get("X-GitHub-Event", "")
     guid = request.headers.get("X-GitHub-Delivery", "")
     if not _HEADER_TOKEN.match(event):
-        return _error(400, "missing or invalid X-GitHub-Event header")
+        return _error(rt, 400, "missing or invalid X-GitHub-Event header", "bad-request")
     if not _HEADER_TOKEN.match(guid):
-        return _error(400, "missing or invalid X-GitHub-Delivery header")
+        return _error(rt, 400, "missing or invalid X-GitHub-Delivery header", "bad-request")
     structlog.contextvars.bind_contextvars(delivery=guid, github_event=event)
     try:
         payload = decode_body(body, request.mimetype)
@@ -49,11 +48,21 @@ def github_webhook() -> ResponseReturnValue:
         answer, status = handler_for(event)(rt, info, payload)
     except (BodyError, PayloadError) as error:
         log.info("webhook.payload.invalid", reason=str(error))
-        return _error(400, str(error))
+        return _error(rt, 400, str(error), "bad-request", event)
     finally:
         structlog.contextvars.unbind_contextvars("delivery", "github_event")
+    outcome = str(answer.get("reason") or answer.get("status"))
+    rt.metrics.count("deliveries", event=_event_label(event), outcome=outcome)
     return jsonify(answer), status
 
 
-def _error(status: int, message: str) -> ResponseReturnValue:
+def _event_label(event: str) -> str:
+    """Bounded label values: the events we handle by name, every other one as "other"."""
+    return event if event in ("push", "ping") else "other"
+
+
+def _error(
+    rt: Runtime, status: int, message: str, outcome: str, event: str = ""
+) -> ResponseReturnValue:
+    rt.metrics.count("deliveries", event=_event_label(event), outcome=outcome)
     return jsonify({"error": message}), status

@@ -213,6 +213,7 @@ def send_report(
                 .where(ReportSend.id == send_id)
                 .values(state="failed", error=str(error)[:500])
             )
+        rt.metrics.count("reports_sent", status="failed")
         log.warning(
             "report.send.failed",
             day=built.day.isoformat(),
@@ -228,6 +229,7 @@ def send_report(
             .where(ReportSend.id == send_id)
             .values(state="sent", sent_at=datetime.now(UTC), error=None)
         )
+    rt.metrics.count("reports_sent", status="sent")
     log.info("report.sent", day=built.day.isoformat(), recipients=len(recipients), where=where)
     return SendOutcome(status="sent", where=where)
 

@@ -22,6 +22,7 @@ from workers.db import make_engine, make_session_factory
 if TYPE_CHECKING:
     from workers.analysis.github import GitHub
     from workers.analysis.llm import Analyzer
+    from workers.metrics import Metrics
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Runtime:
     pid: int = field(default_factory=os.getpid)
     _github: dict[int | None, GitHub] = field(default_factory=dict)
     _analyzer: Analyzer | None = None
+    _metrics: Metrics | None = None
 
     @classmethod
     def build(cls, settings: Settings, celery: Celery | None = None) -> Runtime:
@@ -67,6 +69,15 @@ class Runtime:
 
             self._analyzer = OpenAIAnalyzer(self.settings)
         return self._analyzer
+
+    @property
+    def metrics(self) -> Metrics:
+        """Where this process counts (Redis-backed, shared by every process)."""
+        if self._metrics is None:
+            from workers.metrics import Metrics
+
+            self._metrics = Metrics(self.settings.redis_url, self.settings.redis_key_prefix or "")
+        return self._metrics
 
     def close(self) -> None:
         self.engine.dispose()

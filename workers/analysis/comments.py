@@ -75,6 +75,7 @@ def publish_comment(rt: Runtime, commit_id: int) -> CommentOutcome:
             "updated_at": datetime.now(UTC),
         }
         upsert(session, CommitComment, {"commit_id": commit_id, **values}, ["commit_id"], values)
+    rt.metrics.count("comments", status=outcome.status)
     log.info("comment.published", status=outcome.status, removed=outcome.duplicates_removed)
     return outcome
 

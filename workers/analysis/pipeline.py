@@ -83,6 +83,7 @@ class StoredCommit:
     files: dict[str, list[str]] | None
     has_analysis: bool
     needs_reanalysis: bool
+    recorded_at: datetime
 
 
 def claim_commit(
@@ -126,6 +127,7 @@ def claim_commit(
         files=commit.files,
         has_analysis=has_analysis,
         needs_reanalysis=bool(needs_reanalysis),
+        recorded_at=commit.created_at,
     )
 
 
@@ -261,12 +263,9 @@ def gather_input(
     if not (settings.has_github_credentials or settings.use_llm):
         # the heuristics gain little from the API and anonymous access allows 60 calls an hour
         return input_from_delivery(commit), None, False
+    github = rt.github(commit.installation_id)
     try:
-        return (
-            rt.github(commit.installation_id).get_commit(commit.repository, commit.sha),
-            None,
-            False,
-        )
+        return github.get_commit(commit.repository, commit.sha), None, False
     except CommitGone:
         return input_from_delivery(commit), "commit no longer on GitHub", False
     except GitHubRateLimited as error:
@@ -280,6 +279,10 @@ def gather_input(
     except GitHubError as error:
         log.warning("analysis.github.refused", error=str(error))
         return input_from_delivery(commit), "GitHub refused the request", False
+    finally:
+        remaining = github.rate_limit_remaining()
+        if remaining is not None:
+            rt.metrics.gauge("github_rate_limit_remaining", remaining)
 
 
 def fit_redacted(
@@ -401,6 +404,23 @@ def coverage_line(coverage: Coverage, language: str) -> str:
     )
 
 
+def record_metrics(
+    rt: Runtime, commit: StoredCommit, result: AnalysisResult, started: datetime
+) -> None:
+    """Count the stored analysis: latencies, analyzer, tokens and cost."""
+    metrics = rt.metrics
+    stored = datetime.now(UTC)
+    metrics.count(
+        "analyses", analyzer=result.analyzer, fallback="yes" if result.fallback_reason else "no"
+    )
+    metrics.observe("analysis_duration_seconds", (stored - started).total_seconds())
+    metrics.observe("push_to_analysis_seconds", (stored - commit.recorded_at).total_seconds())
+    if result.analyzer == "llm" and result.model:
+        metrics.count("llm_tokens", result.tokens_in, direction="input", model=result.model)
+        metrics.count("llm_tokens", result.tokens_out, direction="output", model=result.model)
+        metrics.count("llm_cost_usd", result.cost_usd, model=result.model)
+
+
 def analyze_stored_commit(
     rt: Runtime, commit_id: int, task_id: str, retries: int = 0
 ) -> AnalysisResult | None:
@@ -433,10 +453,12 @@ def analyze_stored_commit(
                 retry_at=now + timedelta(seconds=wait.countdown),
             )
         log.info("analysis.retry_later", countdown=round(wait.countdown), reason=wait.reason)
+        rt.metrics.count("analysis_failures", reason=wait.reason.split(":")[0])
         raise
     except BaseException as error:
         with rt.session() as session:
             release_claim(session, commit.id, task_id, f"{type(error).__name__}: {error}")
+        rt.metrics.count("analysis_failures", reason=type(error).__name__)
         raise
     if delivery_reason:
         result = replace(
@@ -446,6 +468,7 @@ def analyze_stored_commit(
         )
     with rt.session() as session:
         store_result(session, commit.id, task_id, result, language, datetime.now(UTC))
+    record_metrics(rt, commit, result, started=now)
     log.info(
         "analysis.stored",
         analyzer=result.analyzer,

@@ -1,0 +1,74 @@
+"""``GET /metrics``: the whole installation's metrics in the Prometheus text format."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from workers.celery_app import QUEUES
+from workers.metrics import families
+from workers.models import Analysis, Commit
+from workers.runtime import Runtime
+
+blueprint = Blueprint("metrics", __name__)
+
+
+class _Installation:
+    """A collector reading shared counters from Redis and gauges from Redis and the database."""
+
+    def __init__(self, rt: Runtime, broker: redis.Redis) -> None:
+        self.rt = rt
+        self.broker = broker
+
+    def collect(self) -> Iterator[Any]:
+        counters, gauges = self.rt.metrics.read()
+        yield from families(counters, gauges, self._scrape_time_gauges())
+
+    def _scrape_time_gauges(self) -> dict[str, list[tuple[dict[str, str], float]]]:
+        extra: dict[str, list[tuple[dict[str, str], float]]] = {}
+        prefix = self.rt.settings.redis_key_prefix or ""
+        try:
+            pipe = self.broker.pipeline(transaction=False)
+            for queue in QUEUES:
+                pipe.llen(f"{prefix}{queue}")
+            extra["queue_depth"] = [
+                ({"queue": q}, float(n)) for q, n in zip(QUEUES, pipe.execute(), strict=True)
+            ]
+        except redis.RedisError:
+            pass
+        try:
+            with self.rt.session() as session:
+                pending = session.execute(
+                    select(func.count()).select_from(Commit).where(Commit.analysed_at.is_(None))
+                ).scalar_one()
+                again = session.execute(
+                    select(func.count())
+                    .select_from(Analysis)
+                    .where(Analysis.needs_reanalysis.is_(True))
+                ).scalar_one()
+            extra["commits_pending"] = [({}, float(pending))]
+            extra["commits_awaiting_reanalysis"] = [({}, float(again))]
+        except SQLAlchemyError:
+            pass
+        return extra
+
+
+@blueprint.get("/metrics")
+def metrics() -> ResponseReturnValue:
+    rt: Runtime = current_app.extensions["commit_digest"]
+    expected = rt.settings.access_token
+    if expected:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return jsonify({"error": "metrics need Authorization: Bearer ACCESS_TOKEN"}), 401
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Installation(rt, current_app.extensions["commit_digest_broker"]))
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
