@@ -33,14 +33,14 @@ def _settings() -> Settings:
     return settings
 
 
-def _parse_day(value: str | None, settings: Settings) -> date:
+def _parse_day(value: str | None, settings: Settings, option: str = "--date") -> date:
     if value is None:
         return datetime.now(settings.report_timezone).date()
     try:
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is not a date like 2026-02-03", param_hint="--date"
+            f"{value!r} is not a date like 2026-02-03", param_hint=option
         ) from None
 
 
@@ -179,6 +179,76 @@ def analyze(repository: str, sha: str, as_json: bool, force: bool) -> None:
         click.echo(body.split("\n", 1)[1])  # without the hidden marker line
     finally:
         rt.close()
+
+
+@main.command()
+@click.option("--repo", "repository", required=True, metavar="OWNER/NAME", help="The repository.")
+@click.option(
+    "--since", required=True, metavar="YYYY-MM-DD", help="First day (in REPORT_TIMEZONE)."
+)
+@click.option("--until", metavar="YYYY-MM-DD", help="Last day, included; default today.")
+@click.option("--dry-run", is_flag=True, help="List what would be analysed and stop.")
+@click.option("--queue", "to_queue", is_flag=True, help="Hand the commits to the workers instead.")
+def backfill(repository: str, since: str, until: str | None, dry_run: bool, to_queue: bool) -> None:
+    """Analyse the commits of a period that never came by webhook (idempotent)."""
+    from workers.db import upgrade
+    from workers.manual import analyze_recorded, plan_backfill, record_backfill
+    from workers.queueing import ANALYZE, publish
+    from workers.runtime import Runtime
+
+    _check_repo(click.get_current_context(), click.Argument(["repository"]), (repository,))
+    settings = _settings()
+    first = _parse_day(since, settings, "--since")
+    last = _parse_day(until, settings, "--until")
+    if last < first:
+        raise click.BadParameter("--until is before --since", param_hint="--until")
+    upgrade(settings.database_url)
+    rt = Runtime.build(settings)
+    try:
+        plan = plan_backfill(rt, repository, first, last)
+        branches = ", ".join(plan.branches) or "no tracked branch"
+        click.echo(
+            f"{repository}: {plan.found} commits on {branches} from {first} to {last}; "
+            f"{len(plan.missing)} without an analysis",
+            err=True,
+        )
+        if dry_run:
+            for commit in plan.missing:
+                when = commit.committed_at.isoformat() if commit.committed_at else "?"
+                subject = (commit.message.strip().splitlines() or [""])[0]
+                click.echo(f"{commit.sha[:12]}  {when}  {subject}")
+            return
+        ids = record_backfill(rt, plan)
+        if to_queue:
+            queued = publish(rt.celery, ANALYZE, ids)
+            click.echo(f"queued {len(queued)} of {len(ids)} commits for the workers", err=True)
+            return
+        with click.progressbar(ids, label="analysing", file=sys.stderr, show_pos=True) as bar:
+            for commit_id in bar:
+                analyze_recorded(rt, commit_id)
+        click.echo(f"analysed {len(ids)} commits", err=True)
+    finally:
+        rt.close()
+
+
+@main.command()
+@click.argument("delivery_id", metavar="DELIVERY_ID")
+def replay(delivery_id: str) -> None:
+    """Process a stored webhook delivery again (by its X-GitHub-Delivery id)."""
+    from workers.manual import replay_delivery
+    from workers.runtime import Runtime
+
+    rt = Runtime.build(_settings())
+    try:
+        outcome = replay_delivery(rt, delivery_id)
+    finally:
+        rt.close()
+    click.echo(
+        f"delivery {outcome.delivery}: {outcome.new} new commits recorded, "
+        f"{outcome.requeued} unanalysed commits queued again"
+        + ("; fetching the commits the payload did not list" if outcome.fetching_missing else ""),
+        err=True,
+    )
 
 
 @main.group()

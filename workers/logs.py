@@ -64,7 +64,7 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # libraries that would otherwise log request URLs with tokens in them at INFO/DEBUG
-    for noisy in ("urllib3", "github", "httpx", "httpx2", "openai", "kombu", "amqp"):
+    for noisy in ("urllib3", "github", "httpx", "httpx2", "openai", "kombu", "amqp", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

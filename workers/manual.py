@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
 
-from workers.analysis.pipeline import AnalysisResult, analyze_stored_commit
-from workers.models import Analysis, Commit, Repository
-from workers.push import PushCommit, RepositoryRef
+from report.days import day_window
+from workers.analysis.pipeline import AnalysisResult, RetryLater, analyze_stored_commit
+from workers.errors import CommitDigestError
+from workers.intake import ignore_reason
+from workers.models import Analysis, Commit, Delivery, Repository
+from workers.push import PushCommit, RepositoryRef, parse_push
+from workers.queueing import ANALYZE, FETCH_PUSH, publish
+from workers.reconcile import tracked_branches
 from workers.runtime import Runtime
 from workers.storage import ensure_repository, insert_new_commits
 
@@ -77,3 +87,167 @@ def analyze_now(
     task_id = f"cli-{commit_id}-{datetime.now(UTC).timestamp():.0f}"
     result = analyze_stored_commit(rt, commit_id, task_id=task_id, retries=rt.settings.llm_retries)
     return commit_id, result
+
+
+@dataclass(frozen=True)
+class BackfillPlan:
+    """The commits a backfill found on GitHub and those of them still without an analysis."""
+
+    repository: str
+    branches: tuple[str, ...]
+    found: int
+    missing: tuple[PushCommit, ...]
+
+
+def plan_backfill(rt: Runtime, repository: str, since: date, until: date) -> BackfillPlan:
+    """List the tracked branches' commits of [since, until] and pick those not analysed yet."""
+    zone = rt.settings.report_timezone
+    start = day_window(since, zone)[0]
+    end = day_window(until, zone)[1]
+    github = rt.github(None)
+    with rt.session() as session:
+        row = session.execute(
+            select(Repository).where(Repository.full_name == repository)
+        ).scalar_one_or_none()
+        seen = (
+            [
+                b
+                for b in session.execute(
+                    select(Commit.branch).distinct().where(Commit.repository_id == row.id)
+                ).scalars()
+                if b
+            ]
+            if row
+            else []
+        )
+    default = (row.default_branch if row else None) or github.default_branch(repository)
+    branches = tracked_branches(rt.settings, default, seen)
+    found: dict[str, PushCommit] = {}
+    for branch in branches:
+        for commit in github.list_commits(repository, branch, start, end):
+            found.setdefault(commit.sha, commit)
+    with rt.session() as session:
+        analysed = set(
+            session.execute(
+                select(Commit.sha)
+                .join(Repository)
+                .join(Analysis, Analysis.commit_id == Commit.id)
+                .where(Repository.full_name == repository, Commit.sha.in_(list(found)))
+            ).scalars()
+        )
+    missing = tuple(c for sha, c in found.items() if sha not in analysed)
+    return BackfillPlan(repository, tuple(branches), len(found), missing)
+
+
+def record_backfill(rt: Runtime, plan: BackfillPlan) -> list[int]:
+    """Store the missing commits (landing at their commit date); return the ids to analyse."""
+    now = datetime.now(UTC)
+    shas = [c.sha for c in plan.missing]
+    with rt.session() as session:
+        repository_id = ensure_repository(
+            session, RepositoryRef(plan.repository, None, None, None), None, now
+        )
+        insert_new_commits(
+            session,
+            repository_id=repository_id,
+            commits=plan.missing,
+            branch=plan.branches[0] if len(plan.branches) == 1 else None,
+            landed_at=None,
+            source="backfill",
+            delivery_id=None,
+            now=now,
+            queued=False,
+        )
+        return list(
+            session.execute(
+                select(Commit.id)
+                .where(Commit.repository_id == repository_id, Commit.sha.in_(shas))
+                .order_by(Commit.id)
+            ).scalars()
+        )
+
+
+def analyze_recorded(
+    rt: Runtime, commit_id: int, *, sleep: Callable[[float], None] = time.sleep
+) -> AnalysisResult | None:
+    """Analyse a stored commit in this process, waiting out rate limits (a command may sleep)."""
+    for attempt in range(20):
+        try:
+            return analyze_stored_commit(
+                rt,
+                commit_id,
+                task_id=f"cli-{commit_id}",
+                retries=max(attempt, rt.settings.llm_retries),
+            )
+        except RetryLater as wait:
+            sleep(min(wait.countdown, 900))
+    raise RetryLater(60, "still rate limited after 20 waits")
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    delivery: str
+    new: int
+    requeued: int
+    fetching_missing: bool
+
+
+def replay_delivery(rt: Runtime, guid: str) -> ReplayOutcome:
+    """Process a stored delivery again: record what is missing and queue what is unanalysed."""
+    with rt.session() as session:
+        delivery = session.execute(
+            select(Delivery).where(Delivery.guid == guid)
+        ).scalar_one_or_none()
+        if delivery is None:
+            raise CommitDigestError(
+                f"no delivery {guid!r} is stored (see the Recent Deliveries of the webhook)"
+            )
+        if delivery.event != "push" or delivery.body is None:
+            raise CommitDigestError(
+                f"delivery {guid!r} is a {delivery.event} event: there is nothing to replay"
+            )
+        delivery_id, received_at, body = delivery.id, delivery.received_at, delivery.body
+    push = parse_push(json.loads(zlib.decompress(body)))
+    reason = ignore_reason(push, rt.settings)
+    if reason is not None:
+        raise CommitDigestError(
+            f"delivery {guid!r} is ignored under the current settings ({reason})"
+        )
+    now = datetime.now(UTC)
+    with rt.session() as session:
+        repository_id = ensure_repository(session, push.repository, push.installation_id, now)
+        new_ids = insert_new_commits(
+            session,
+            repository_id=repository_id,
+            commits=push.commits,
+            branch=push.branch,
+            landed_at=push.pushed_at or received_at,
+            source="webhook",
+            delivery_id=delivery_id,
+            now=now,
+            queued=True,
+        )
+        unanalysed = list(
+            session.execute(
+                select(Commit.id)
+                .outerjoin(Analysis, Analysis.commit_id == Commit.id)
+                .where(
+                    Commit.repository_id == repository_id,
+                    Commit.sha.in_([c.sha for c in push.commits]),
+                    Analysis.id.is_(None),
+                    Commit.id.not_in(new_ids) if new_ids else Commit.id.is_not(None),
+                )
+            ).scalars()
+        )
+        if unanalysed:
+            session.execute(update(Commit).where(Commit.id.in_(unanalysed)).values(queued_at=now))
+        if push.may_be_incomplete:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(compare_state="pending", compare_queued_at=now)
+            )
+    publish(rt.celery, ANALYZE, [*new_ids, *unanalysed])
+    if push.may_be_incomplete:
+        publish(rt.celery, FETCH_PUSH, [delivery_id])
+    return ReplayOutcome(guid, len(new_ids), len(unanalysed), push.may_be_incomplete)

@@ -7,15 +7,15 @@ commits we have no row for are recorded (landing at their committer date) and qu
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import structlog
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from report.days import day_window
+from workers.config import Settings
 from workers.errors import GitHubError, GitHubRateLimited, GitHubUnavailable
 from workers.models import Analysis, Commit, Repository
 from workers.queueing import ANALYZE, publish
@@ -32,13 +32,14 @@ class ReconcileResult:
     problems: tuple[str, ...] = field(default_factory=tuple)
 
 
-def tracked_branches(rt: Runtime, repository: Repository, seen: Sequence[str]) -> list[str]:
-    """The branches of ``repository`` whose commits belong in the report."""
-    globs = rt.settings.tracked_branches
-    if not globs:
-        return [repository.default_branch] if repository.default_branch else []
-    names = set(seen) | ({repository.default_branch} if repository.default_branch else set())
-    return sorted(n for n in names if any(fnmatch.fnmatchcase(n, g) for g in globs))
+def tracked_branches(
+    settings: Settings, default_branch: str | None, seen: Sequence[str]
+) -> list[str]:
+    """The branches (of those known: the default one and ``seen``) whose commits are analysed."""
+    if not settings.tracked_branches:
+        return [default_branch] if default_branch else []
+    names = set(seen) | ({default_branch} if default_branch else set())
+    return sorted(n for n in names if settings.branch_is_tracked(n, default_branch))
 
 
 def reconcile_day(
@@ -55,7 +56,7 @@ def reconcile_day(
             repository.id: [
                 branch
                 for branch in session.execute(
-                    select(distinct(Commit.branch)).where(Commit.repository_id == repository.id)
+                    select(Commit.branch).distinct().where(Commit.repository_id == repository.id)
                 ).scalars()
                 if branch
             ]
@@ -65,7 +66,10 @@ def reconcile_day(
     problems: list[str] = []
     for repository in known:
         github = rt.github(repository.installation_id)
-        for branch in tracked_branches(rt, repository, branches_seen[repository.id]):
+        branches = tracked_branches(
+            rt.settings, repository.default_branch, branches_seen[repository.id]
+        )
+        for branch in branches:
             try:
                 commits = github.list_commits(repository.full_name, branch, start, end)
             except (GitHubRateLimited, GitHubUnavailable, GitHubError) as error:

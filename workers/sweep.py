@@ -14,8 +14,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from workers.analysis.pipeline import CLAIM_LEASE
-from workers.models import Commit
-from workers.queueing import ANALYZE, publish
+from workers.models import Analysis, Commit, CommitComment, Delivery
+from workers.queueing import ANALYZE, COMMENT, FETCH_PUSH, publish
 from workers.runtime import Runtime
 
 # A queued commit nobody started for this long is queued again (its message may be gone).
@@ -32,6 +32,7 @@ class SweepResult:
     analysis_queued: int
     compares_queued: int = 0
     reanalysis_queued: int = 0
+    comments_queued: int = 0
 
 
 def commits_to_queue(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
@@ -49,15 +50,89 @@ def commits_to_queue(session: Session, now: datetime, limit: int = BATCH) -> lis
     return list(session.execute(statement).scalars())
 
 
+def commits_to_reanalyse(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
+    """Ids of commits whose fallback analysis is due for another try with the LLM."""
+    statement = (
+        select(Commit.id)
+        .join(Analysis, Analysis.commit_id == Commit.id)
+        .where(
+            Analysis.needs_reanalysis.is_(True),
+            Analysis.updated_at < now - REANALYSE_AFTER,
+            Commit.attempts < MAX_ATTEMPTS,
+            or_(Commit.queued_at.is_(None), Commit.queued_at < now - REANALYSE_AFTER),
+            or_(Commit.started_at.is_(None), Commit.started_at < now - CLAIM_LEASE),
+        )
+        .order_by(Commit.id)
+        .limit(limit)
+    )
+    return list(session.execute(statement).scalars())
+
+
+def deliveries_to_compare(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
+    """Ids of pushes whose compare walk was never queued, or was queued long ago."""
+    statement = (
+        select(Delivery.id)
+        .where(
+            Delivery.compare_state == "pending",
+            or_(
+                Delivery.compare_queued_at.is_(None),
+                Delivery.compare_queued_at < now - REQUEUE_AFTER,
+            ),
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    return list(session.execute(statement).scalars())
+
+
+def comments_to_queue(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
+    """Commits whose comment was queued long ago and never posted (the message was lost)."""
+    statement = (
+        select(CommitComment.commit_id)
+        .where(CommitComment.state == "queued", CommitComment.updated_at < now - REQUEUE_AFTER)
+        .order_by(CommitComment.commit_id)
+        .limit(limit)
+    )
+    return list(session.execute(statement).scalars())
+
+
 def sweep(rt: Runtime, now: datetime) -> SweepResult:
+    """Queue every kind of recorded work that no message is known to carry."""
     with rt.session() as session:
-        ids = commits_to_queue(session, now)
-        if ids:
-            session.execute(update(Commit).where(Commit.id.in_(ids)).values(queued_at=now))
-    queued = publish(rt.celery, ANALYZE, ids)
-    if len(queued) < len(ids):
-        with rt.session() as session:
+        fresh = commits_to_queue(session, now)
+        again = commits_to_reanalyse(session, now)
+        compares = deliveries_to_compare(session, now)
+        comments = comments_to_queue(session, now)
+        if fresh or again:
             session.execute(
-                update(Commit).where(Commit.id.in_(ids[len(queued) :])).values(queued_at=None)
+                update(Commit).where(Commit.id.in_(fresh + again)).values(queued_at=now)
             )
-    return SweepResult(analysis_queued=len(queued))
+        if compares:
+            session.execute(
+                update(Delivery).where(Delivery.id.in_(compares)).values(compare_queued_at=now)
+            )
+        if comments:
+            session.execute(
+                update(CommitComment)
+                .where(CommitComment.commit_id.in_(comments))
+                .values(updated_at=now)
+            )
+    analysed = publish(rt.celery, ANALYZE, fresh + again)
+    compared = publish(rt.celery, FETCH_PUSH, compares)
+    commented = publish(rt.celery, COMMENT, comments)
+    unsent = (fresh + again)[len(analysed) :]
+    if unsent or len(compared) < len(compares):
+        # the broker is down: leave them marked unqueued, for the next sweep
+        with rt.session() as session:
+            session.execute(update(Commit).where(Commit.id.in_(unsent)).values(queued_at=None))
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(compares[len(compared) :]))
+                .values(compare_queued_at=None)
+            )
+    return SweepResult(
+        analysis_queued=len(set(analysed) & set(fresh)),
+        compares_queued=len(compared),
+        reanalysis_queued=len(set(analysed) & set(again)),
+        comments_queued=len(commented),
+    )

@@ -18,13 +18,13 @@ from celery.signals import setup_logging, task_postrun, task_prerun, worker_proc
 
 from report.days import previous_day
 from report.errors import SendFailed
-from workers.analysis.comments import comments_enabled, publish_comment
+from workers.analysis.comments import comments_enabled, publish_comment, queue_comment
 from workers.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
 from workers.celery_app import MAX_COUNTDOWN, app, settings_of
 from workers.compare import fetch_push_commits as record_missing_commits
 from workers.errors import GitHubRateLimited, GitHubUnavailable
 from workers.logs import configure_logging
-from workers.queueing import ANALYZE, COMMENT, publish
+from workers.queueing import ANALYZE, publish
 from workers.reporting import daily_report_step
 from workers.runtime import worker_runtime
 from workers.sweep import sweep as run_sweep
@@ -92,7 +92,7 @@ def analyze_commit(self: Task, commit_id: int) -> None:
             countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
         ) from None
     if result is not None and comments_enabled(rt):
-        publish(rt.celery, COMMENT, [commit_id])
+        queue_comment(rt, commit_id)
 
 
 @app.task(
@@ -146,13 +146,14 @@ def fetch_push_commits(self: Task, delivery_id: int) -> None:
 def sweep(self: Task) -> None:
     """Queue recorded work that never reached a worker."""
     result = run_sweep(worker_runtime(self.app), datetime.now(UTC))
-    if result.analysis_queued or result.compares_queued or result.reanalysis_queued:
-        log.info(
-            "sweep.queued",
-            analysis=result.analysis_queued,
-            compares=result.compares_queued,
-            reanalysis=result.reanalysis_queued,
-        )
+    counts = {
+        "analysis": result.analysis_queued,
+        "reanalysis": result.reanalysis_queued,
+        "compares": result.compares_queued,
+        "comments": result.comments_queued,
+    }
+    if any(counts.values()):
+        log.info("sweep.queued", **counts)
 
 
 # While analyses of the day are still pending, the report task looks again this often.

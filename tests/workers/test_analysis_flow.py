@@ -124,7 +124,7 @@ def test_llm_analysis_is_stored_with_usage_and_commented_once(
     def recorded() -> tuple[str, int | None] | None:
         with live.runtime.session() as session:
             row = session.get(CommitComment, commit_id)
-            return (row.state, row.github_comment_id) if row else None
+            return (row.state, row.github_comment_id) if row and row.state != "queued" else None
 
     assert wait_for(recorded, timeout=10, what="the comment row") == ("created", comment["id"])
 
@@ -415,3 +415,37 @@ def test_landing_time_is_the_push_time(live: LiveStack, unique_repo: str) -> Non
             select(Commit.landed_at).join(Repository).where(Repository.full_name == unique_repo)
         ).scalar_one()
     assert landed == pushed
+
+
+def test_force_push_with_no_listed_commits_is_walked(live: LiveStack, unique_repo: str) -> None:
+    """commits: [] while before..after moved: the compare walk records and analyses the new ones."""
+    base = live.github.add_commit(unique_repo, message="chore: base", files=[])
+    new = [
+        live.github.add_commit(
+            unique_repo,
+            message=f"feat: pushed without a list {n}",
+            files=[
+                {
+                    "filename": f"src/n{n}.py",
+                    "status": "added",
+                    "additions": 1,
+                    "deletions": 0,
+                    "patch": "@@ -0,0 +1 @@\n+n",
+                }
+            ],
+        )
+        for n in range(2)
+    ]
+    body = payloads.push(unique_repo, [], before=base, after=new[-1], forced=True)
+    response = deliver(live.app.test_client(), payloads.encode(body))
+    assert (response.json["new"], response.json["fetching_missing"]) == (0, True)
+    analyses = wait_analysed(live, unique_repo, 2)
+    with live.runtime.session() as session:
+        rows = session.execute(
+            select(Commit.sha, Commit.source)
+            .join(Repository)
+            .where(Repository.full_name == unique_repo)
+            .order_by(Commit.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [(new[0], "compare"), (new[1], "compare")]
+    assert len(analyses) == 2

@@ -21,6 +21,7 @@ from report.schema import Analysis
 from workers.analysis.github import CommentRef, GitHub
 from workers.models import Analysis as AnalysisRow
 from workers.models import Commit, CommitComment, Repository
+from workers.queueing import COMMENT, publish
 from workers.runtime import Runtime
 from workers.storage import upsert
 
@@ -36,6 +37,15 @@ class CommentOutcome:
 
 def comments_enabled(rt: Runtime) -> bool:
     return rt.settings.commit_comments and rt.settings.has_github_credentials
+
+
+def queue_comment(rt: Runtime, commit_id: int) -> bool:
+    """Mark the commit's comment as due and queue it; the sweep re-queues it if this is lost."""
+    now = datetime.now(UTC)
+    values = {"state": "queued", "updated_at": now}
+    with rt.session() as session:
+        upsert(session, CommitComment, {"commit_id": commit_id, **values}, ["commit_id"], values)
+    return bool(publish(rt.celery, COMMENT, [commit_id]))
 
 
 def publish_comment(rt: Runtime, commit_id: int) -> CommentOutcome:
