@@ -69,6 +69,7 @@ class Repository(Base):
 
 class Delivery(Base):
     __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_compare_state", "compare_state"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guid: Mapped[str] = mapped_column(String(100), unique=True)
@@ -158,6 +159,7 @@ class Analysis(Base):
 
 class CommitComment(Base):
     __tablename__ = "commit_comments"
+    __table_args__ = (Index("ix_commit_comments_state", "state", "updated_at"),)
 
     commit_id: Mapped[int] = mapped_column(ForeignKey("commits.id"), primary_key=True)
     github_comment_id: Mapped[int | None] = mapped_column(BigInteger)
