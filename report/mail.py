@@ -63,7 +63,9 @@ def _single_line(text: str) -> str:
 
 
 def _address(text: str) -> Address:
-    name, address = parseaddr(_single_line(text))
+    if any(ord(c) < 32 for c in text):
+        raise ValueError(f"{text!r} is not an email address (it holds control characters)")
+    name, address = parseaddr(text)
     username, _, domain = address.partition("@")
     if not username or not domain:
         raise ValueError(f"{text!r} is not an email address")

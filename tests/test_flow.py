@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 
 from workers.config import load_settings
 from workers.reporting import build_report, send_report
@@ -11,22 +10,8 @@ from workers.runtime import Runtime
 
 from conftest import deliver
 from support import payloads
+from support.html_check import parse
 from support.stack import LiveStack
-
-
-class _Anchors(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: set[str] = set()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if values.get("id"):
-            self.ids.add(str(values["id"]))
-        href = values.get("href") or ""
-        if tag == "a" and href.startswith("#"):
-            self.links.append(href[1:])
 
 
 def test_push_to_report_end_to_end(live: LiveStack, unique_repo: str, smtp_server) -> None:  # type: ignore[no-untyped-def]
@@ -76,10 +61,9 @@ def test_push_to_report_end_to_end(live: LiveStack, unique_repo: str, smtp_serve
         assert "3 commits today | 🔴 High 2 | 🟡 Medium 0 | 🟢 Low 1" in built.markdown
         for commit in commits:
             assert commit["id"][:7] in built.markdown
-        parser = _Anchors()
-        parser.feed(built.html)
-        assert parser.links
-        assert set(parser.links) <= parser.ids
+        parser = parse(built.html)
+        assert parser.fragment_links
+        assert set(parser.fragment_links) <= set(parser.ids)
         assert send_report(rt, built).status == "sent"
         assert send_report(rt, built).status == "already-sent"
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,38 +14,10 @@ from report.data import DayReport
 from report.html import html_document, markdown_to_html
 from report.render import render_markdown
 
+from support.html_check import parse
 from support.sample_day import many_commits, sample_day
 
 GOLDEN = Path(__file__).parent / "golden"
-
-
-class Anchors(HTMLParser):
-    """Collects element ids, in-page links and anything that would run script."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: list[str] = []
-        self.fragment_links: list[str] = []
-        self.tags: set[str] = set()
-        self.live: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        for name, value in attrs:
-            if name == "id" and value:
-                self.ids.append(value)
-            if name == "href" and value and value.startswith("#"):
-                self.fragment_links.append(value[1:])
-            if name.startswith("on") or (value or "").strip().lower().startswith(
-                ("javascript:", "data:", "vbscript:")
-            ):
-                self.live.append(f"{tag} {name}={value}")
-
-
-def parse(html: str) -> Anchors:
-    parser = Anchors()
-    parser.feed(html)
-    return parser
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
