@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,6 +74,12 @@ def analysis_json_schema() -> dict[str, Any]:
     on every object; length limits are checked by pydantic after the call instead, because not
     every OpenAI-compatible server accepts them in a schema.
     """
+    return copy.deepcopy(_strict_schema())
+
+
+@cache
+def _strict_schema() -> dict[str, Any]:
+    # pydantic builds the schema anew on every call (about 1 ms); it never changes
     schema = copy.deepcopy(Analysis.model_json_schema())
     _make_strict(schema)
     return schema

@@ -56,8 +56,8 @@ def handle_ping(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
     hook: Mapping[str, Any] = raw_hook if isinstance(raw_hook, Mapping) else {}
     raw_events = hook.get("events")
     events: list[Any] = raw_events if isinstance(raw_events, list) else []
-    with runtime.session() as session:
-        record_other_event(session, info, "pong")
+    with runtime.connection() as connection:
+        record_other_event(connection, info, "pong")
     log.info(
         "webhook.ping",
         hook_id=payload.get("hook_id"),
@@ -69,8 +69,8 @@ def handle_ping(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
 
 def handle_push(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]) -> Answer:
     push = parse_push(payload)
-    with runtime.session() as session:
-        outcome = record_push(session, runtime.settings, info, push)
+    with runtime.connection() as connection:
+        outcome = record_push(connection, runtime.settings, info, push, runtime.repositories)
     fields = {"repository": push.repository.full_name, "ref": push.ref}
     if outcome.status == "duplicate":
         log.info("webhook.push.duplicate", **fields)
@@ -81,8 +81,8 @@ def handle_push(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
     # Enqueue only after the commit: a worker must find the rows it is given.
     queued = publish(runtime.celery, ANALYZE, outcome.commit_ids)
     if len(queued) < len(outcome.commit_ids):
-        with runtime.session() as session:
-            mark_not_queued(session, list(outcome.commit_ids[len(queued) :]))
+        with runtime.connection() as connection:
+            mark_not_queued(connection, list(outcome.commit_ids[len(queued) :]))
     runtime.metrics.count("commits_recorded", len(outcome.commit_ids), source="webhook")
     runtime.metrics.count("commits_queued", len(queued))
     if outcome.fetch_missing and outcome.delivery_id is not None:

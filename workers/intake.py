@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from workers.config import Settings
-from workers.models import Commit, Delivery
+from workers.models import COMMITS, DELIVERIES
 from workers.push import Push
-from workers.storage import ensure_repository, insert_ignoring_conflicts, insert_new_commits
+from workers.storage import (
+    Executor,
+    RepositoryCache,
+    ensure_repository,
+    insert_ignoring_conflicts,
+    insert_new_commits,
+)
 
 
 @dataclass(frozen=True)
@@ -37,17 +42,18 @@ class PushOutcome:
     fetch_missing: bool = False
 
 
-def claim_delivery(session: Session, info: DeliveryInfo, **columns: object) -> int | None:
+def claim_delivery(session: Executor, info: DeliveryInfo, **columns: object) -> int | None:
     """Insert the delivery row; None when this delivery id was recorded before."""
+    table = DELIVERIES
     statement = (
-        insert_ignoring_conflicts(session, Delivery)
+        insert_ignoring_conflicts(session, table)
         .values(
             guid=info.guid,
             event=info.event,
             received_at=info.received_at,
             **columns,
         )
-        .returning(Delivery.id)
+        .returning(table.c.id)
     )
     return session.execute(statement).scalar_one_or_none()
 
@@ -68,13 +74,17 @@ def ignore_reason(push: Push, settings: Settings) -> str | None:
 
 
 def record_push(
-    session: Session, settings: Settings, info: DeliveryInfo, push: Push
+    session: Executor,
+    settings: Settings,
+    info: DeliveryInfo,
+    push: Push,
+    repositories: RepositoryCache | None = None,
 ) -> PushOutcome:
     """Record the delivery and its new commits; the caller commits, then enqueues."""
     reason = ignore_reason(push, settings)
     fetch_missing = reason is None and push.may_be_incomplete
     repository_id = ensure_repository(
-        session, push.repository, push.installation_id, info.received_at
+        session, push.repository, push.installation_id, info.received_at, repositories
     )
     delivery_id = claim_delivery(
         session,
@@ -115,12 +125,12 @@ def record_push(
     )
 
 
-def record_other_event(session: Session, info: DeliveryInfo, outcome: str) -> bool:
+def record_other_event(session: Executor, info: DeliveryInfo, outcome: str) -> bool:
     """Record a ping or an ignored event; False when it is a redelivery."""
     return claim_delivery(session, info, outcome=outcome) is not None
 
 
-def mark_not_queued(session: Session, commit_ids: list[int]) -> None:
+def mark_not_queued(session: Executor, commit_ids: list[int]) -> None:
     """Forget that these commits were queued (the publish failed), so the sweep picks them up."""
     if commit_ids:
-        session.execute(update(Commit).where(Commit.id.in_(commit_ids)).values(queued_at=None))
+        session.execute(update(COMMITS).where(COMMITS.c.id.in_(commit_ids)).values(queued_at=None))

@@ -11,10 +11,12 @@ and the next attempt waits a few seconds.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
@@ -70,14 +72,35 @@ def _parse(field_name: str) -> tuple[str, dict[str, str]]:
     return name, labels
 
 
+Command = tuple[str, tuple[Any, ...]]
+
+
 @dataclass
 class Metrics:
-    """Write side: counters, histograms and gauges kept in Redis."""
+    """Write side: counters, histograms and gauges kept in Redis.
+
+    Inside ``with metrics.batch():`` the increments of a request or a task are buffered and
+    sent in one pipeline at the end instead of one round trip each.
+    """
 
     redis_url: str | None
     key_prefix: str = ""
     _client: redis.Redis | None = None
     _paused_until: float = 0.0
+    _local: threading.local = field(default_factory=threading.local)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        if getattr(self._local, "buffer", None) is not None:
+            yield  # already batching: the outermost batch sends
+            return
+        self._local.buffer = []
+        try:
+            yield
+        finally:
+            buffered: list[Command] = self._local.buffer
+            self._local.buffer = None
+            self._send(buffered)
 
     def _redis(self) -> redis.Redis | None:
         if self.redis_url is None or time.monotonic() < self._paused_until:
@@ -88,7 +111,16 @@ class Metrics:
             )
         return self._client
 
-    def _run(self, commands: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+    def _run(self, commands: Sequence[Command]) -> None:
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is not None:
+            buffer.extend(commands)
+            return
+        self._send(commands)
+
+    def _send(self, commands: Sequence[Command]) -> None:
+        if not commands:
+            return
         client = self._redis()
         if client is None:
             return
@@ -106,7 +138,7 @@ class Metrics:
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
         key = self.key_prefix + KEY
-        commands: list[tuple[str, tuple[Any, ...]]] = [
+        commands: list[Command] = [
             ("hincrbyfloat", (key, _field(name, {**labels, "stat": "sum"}), seconds)),
             ("hincrbyfloat", (key, _field(name, {**labels, "stat": "count"}), 1)),
         ]

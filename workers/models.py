@@ -7,7 +7,7 @@ must stay in step with the newest revision (a test compares the two).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -201,3 +202,9 @@ class ReportSend(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     claimed_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+# The tables themselves, for Core statements on the request path.
+REPOSITORIES = cast(Table, Repository.__table__)
+DELIVERIES = cast(Table, Delivery.__table__)
+COMMITS = cast(Table, Commit.__table__)

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from celery import Celery
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.config import Settings
 from workers.db import make_engine, make_session_factory
+from workers.storage import RepositoryCache
 
 if TYPE_CHECKING:
     from workers.analysis.github import GitHub
@@ -35,6 +36,7 @@ class Runtime:
     _github: dict[int | None, GitHub] = field(default_factory=dict)
     _analyzer: Analyzer | None = None
     _metrics: Metrics | None = None
+    repositories: RepositoryCache = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, celery: Celery | None = None) -> Runtime:
@@ -47,6 +49,12 @@ class Runtime:
             sessions=make_session_factory(engine),
             celery=celery or make_celery(settings),
         )
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A plain connection in a transaction that commits on success (the request path)."""
+        with self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -96,9 +104,3 @@ def worker_runtime(celery: Celery) -> Runtime:
             _current.engine.dispose(close=False)  # inherited over fork: drop, do not close
         _current = Runtime.build(settings_of(celery), celery=celery)
     return _current
-
-
-def set_worker_runtime(runtime: Runtime | None) -> None:
-    """Install the runtime tasks use in this process (commands that run work in-process)."""
-    global _current
-    _current = runtime

@@ -1,4 +1,8 @@
-"""Idempotent writes shared by intake, reconciliation and backfill."""
+"""Idempotent writes shared by intake, reconciliation and backfill.
+
+They take a Session or a plain Connection: the webhook's request path uses a Connection and
+Core statements on table objects, which cost a fraction of the ORM's bulk-insert machinery.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, Result, select, update
+from sqlalchemy import Connection, CursorResult, Insert, Result, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from workers.models import Commit, Repository
+from workers.models import COMMITS, REPOSITORIES
 from workers.push import PushCommit, RepositoryRef
+
+Executor = Session | Connection
+# id, default branch and installation of repositories seen in committed rows, per process
+RepositoryCache = dict[str, tuple[int, str | None, int | None]]
 
 
 def rowcount(result: Result[Any]) -> int:
@@ -19,26 +27,45 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-def insert_ignoring_conflicts(session: Session, table: Any) -> Insert:
-    """An INSERT … ON CONFLICT DO NOTHING for the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    insert: Insert = module.insert(table).on_conflict_do_nothing()
+def _dialect_module(executor: Executor) -> Any:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return postgresql if bind.dialect.name == "postgresql" else sqlite
+
+
+def insert_ignoring_conflicts(session: Executor, table: Any) -> Insert:
+    """An INSERT … ON CONFLICT DO NOTHING for the executor's dialect."""
+    insert: Insert = _dialect_module(session).insert(table).on_conflict_do_nothing()
     return insert
 
 
 def ensure_repository(
-    session: Session, ref: RepositoryRef, installation_id: int | None, now: datetime
+    session: Executor,
+    ref: RepositoryRef,
+    installation_id: int | None,
+    now: datetime,
+    cache: RepositoryCache | None = None,
 ) -> int:
-    """Return the id of the repository row, creating or refreshing it as the payload says."""
+    """Return the id of the repository row, creating or refreshing it as the payload says.
+
+    With a ``cache``, a repository already seen committed is not read again unless the
+    payload changes its default branch or installation.
+    """
+    known = cache.get(ref.full_name) if cache is not None else None
+    if known is not None:
+        repository_id, default_branch, installation = known
+        if (ref.default_branch or default_branch) == default_branch and (
+            installation_id or installation
+        ) == installation:
+            return repository_id
+    table = REPOSITORIES
     row = session.execute(
-        select(Repository.id, Repository.default_branch, Repository.installation_id).where(
-            Repository.full_name == ref.full_name
+        select(table.c.id, table.c.default_branch, table.c.installation_id).where(
+            table.c.full_name == ref.full_name
         )
     ).first()
     if row is None:
         session.execute(
-            insert_ignoring_conflicts(session, Repository).values(
+            insert_ignoring_conflicts(session, table).values(
                 full_name=ref.full_name,
                 github_id=ref.github_id,
                 default_branch=ref.default_branch,
@@ -48,7 +75,7 @@ def ensure_repository(
             )
         )
         return session.execute(
-            select(Repository.id).where(Repository.full_name == ref.full_name)
+            select(table.c.id).where(table.c.full_name == ref.full_name)
         ).scalar_one()
     repository_id, default_branch, known_installation = row
     changes: dict[str, Any] = {}
@@ -57,12 +84,16 @@ def ensure_repository(
     if installation_id and installation_id != known_installation:
         changes["installation_id"] = installation_id
     if changes:
-        session.execute(update(Repository).where(Repository.id == repository_id).values(**changes))
+        session.execute(update(table).where(table.c.id == repository_id).values(**changes))
+    elif cache is not None:
+        # only rows read back committed are cached: a row inserted by a transaction that may
+        # still roll back is not
+        cache[ref.full_name] = (int(repository_id), default_branch, known_installation)
     return int(repository_id)
 
 
 def insert_new_commits(
-    session: Session,
+    session: Executor,
     *,
     repository_id: int,
     commits: Sequence[PushCommit],
@@ -100,7 +131,8 @@ def insert_new_commits(
         }
         for commit in _unique(commits)
     ]
-    statement = insert_ignoring_conflicts(session, Commit).returning(Commit.id)
+    table = COMMITS
+    statement = insert_ignoring_conflicts(session, table).returning(table.c.id)
     return [row[0] for row in session.execute(statement, rows)]
 
 
@@ -112,16 +144,14 @@ def _unique(commits: Sequence[PushCommit]) -> list[PushCommit]:
 
 
 def upsert(
-    session: Session,
+    session: Executor,
     table: Any,
     values: dict[str, Any],
     conflict_columns: list[str],
     update_values: dict[str, Any],
 ) -> None:
     """INSERT … ON CONFLICT (conflict_columns) DO UPDATE for the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(**values)
+    statement = _dialect_module(session).insert(table).values(**values)
     session.execute(
         statement.on_conflict_do_update(index_elements=conflict_columns, set_=update_values)
     )

@@ -81,7 +81,10 @@ def analyze_commit(self: Task, commit_id: int) -> None:
     rt = worker_runtime(self.app)
     task_id = self.request.id or f"local-{commit_id}"
     try:
-        result = analyze_stored_commit(rt, commit_id, task_id=task_id, retries=self.request.retries)
+        with rt.metrics.batch():
+            result = analyze_stored_commit(
+                rt, commit_id, task_id=task_id, retries=self.request.retries
+            )
     except RetryLater as wait:
         retry = _wait(self, wait.countdown)
         if retry is not None:

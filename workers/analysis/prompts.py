@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -78,9 +78,19 @@ def build_prompt(
 
 def system_with_schema(prompt: Prompt) -> str:
     """Return the system message with the schema spelled out, for the json_object fallback."""
+    return f"{prompt.system}\n\n{_schema_note(prompt.language)}"
+
+
+@cache
+def _schema_note(language: str) -> str:
     schema_json = json.dumps(analysis_json_schema(), ensure_ascii=False)
-    note = _render(f"json_object.{prompt.language}.j2", schema_json=schema_json)
-    return f"{prompt.system}\n\n{note}"
+    return _render(f"json_object.{language}.j2", schema_json=schema_json)
+
+
+@lru_cache(maxsize=32)
+def _count_once(text: str, count: Callable[[str], int]) -> int:
+    """Count a text that repeats for every commit (the system message) only once."""
+    return count(text)
 
 
 def prompt_overhead_tokens(
@@ -96,7 +106,8 @@ def prompt_overhead_tokens(
     message, so a diff fitted to ``budget - overhead`` fits whichever mode the server needs.
     """
     prompt = _build(commit, "", omitted, coverage_line, language, has_diff=True)
-    return count(system_with_schema(prompt)) + count(prompt.user) + MESSAGE_FRAMING_TOKENS
+    system = _count_once(system_with_schema(prompt), count)
+    return system + count(prompt.user) + MESSAGE_FRAMING_TOKENS
 
 
 def _build(
