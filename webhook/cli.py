@@ -129,9 +129,7 @@ def analyze(repository: str, sha: str, as_json: bool, force: bool) -> None:
     """Analyse one commit now (in this process) and print the result."""
     import json
 
-    from report.comment import render_comment
-    from report.data import Coverage
-    from report.schema import Analysis
+    from workers.analysis.comments import comment_body
     from workers.analysis.pipeline import RetryLater
     from workers.db import upgrade
     from workers.manual import analyze_now
@@ -160,20 +158,7 @@ def analyze(repository: str, sha: str, as_json: bool, force: bool) -> None:
         if as_json:
             click.echo(json.dumps(analysis_json(commit, row), indent=2, ensure_ascii=False))
             return
-        body = render_comment(
-            sha=commit.sha,
-            analysis=Analysis.model_validate(row.body),
-            language=row.language,
-            coverage=Coverage(
-                row.files_analysed,
-                row.files_total,
-                row.lines_analysed,
-                row.lines_total,
-                tuple(row.omitted or ()),
-            ),
-            analyzer=row.analyzer,
-            model=row.model,
-        )
+        body = comment_body(commit.sha, row)
         subject = (commit.message.strip().splitlines() or [""])[0]
         click.echo(f"{repository}@{commit.sha[:12]} — {subject}")
         click.echo(body.split("\n", 1)[1])  # without the hidden marker line

@@ -62,20 +62,7 @@ def publish_comment(rt: Runtime, commit_id: int) -> CommentOutcome:
     if row is None:
         return CommentOutcome(status="no-analysis")
     sha, repository, installation_id, analysis = row
-    body = render_comment(
-        sha=sha,
-        analysis=Analysis.model_validate(analysis.body),
-        language=analysis.language,
-        coverage=Coverage(
-            analysis.files_analysed,
-            analysis.files_total,
-            analysis.lines_analysed,
-            analysis.lines_total,
-            tuple(analysis.omitted or ()),
-        ),
-        analyzer=analysis.analyzer,
-        model=analysis.model,
-    )
+    body = comment_body(sha, analysis)
     outcome = ensure_single_comment(rt.github(installation_id), repository, sha, body)
     with rt.session() as session:
         values = {
@@ -88,6 +75,24 @@ def publish_comment(rt: Runtime, commit_id: int) -> CommentOutcome:
     rt.metrics.count("comments", status=outcome.status)
     log.info("comment.published", status=outcome.status, removed=outcome.duplicates_removed)
     return outcome
+
+
+def comment_body(sha: str, row: AnalysisRow) -> str:
+    """The comment for a stored analysis of commit ``sha``."""
+    return render_comment(
+        sha=sha,
+        analysis=Analysis.model_validate(row.body),
+        language=row.language,
+        coverage=Coverage(
+            row.files_analysed,
+            row.files_total,
+            row.lines_analysed,
+            row.lines_total,
+            tuple(row.omitted or ()),
+        ),
+        analyzer=row.analyzer,
+        model=row.model,
+    )
 
 
 def ensure_single_comment(github: GitHub, repository: str, sha: str, body: str) -> CommentOutcome:
