@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 
-import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
+
+from report import commonmark
 
 ALLOWED_TAGS = frozenset(
     {
@@ -88,15 +89,38 @@ BODY_STYLE = (
 _OPEN_TAG = re.compile(r"<(" + "|".join(STYLES) + r")(?=[\s>])")
 
 
+# The report is converted in pieces of about this size, cut between entries (after their
+# "---" lines, or between the one-line entries of a long low-importance list): converting
+# and sanitising a 10,000-commit day whole takes several copies of it in memory at once.
+CHUNK_CHARACTERS = 64 * 1024
+_CUT = re.compile(r"\n---\n|\n(?=- <a id=\"c-)")
+
+
 def markdown_to_html(text: str) -> str:
-    """The report body as sanitised HTML without styles (for the web page)."""
-    raw = cmarkgfm.markdown_to_html_with_extensions(
+    """The report body as sanitised HTML with our inline styles (web page and email)."""
+    return "".join(inline_styles(_convert(chunk)) for chunk in _chunks(text))
+
+
+def _chunks(text: str) -> list[str]:
+    """Cut ``text`` at entry boundaries into pieces of about CHUNK_CHARACTERS."""
+    chunks: list[str] = []
+    start = 0
+    for cut in _CUT.finditer(text):
+        if cut.end() - start >= CHUNK_CHARACTERS:
+            chunks.append(text[start : cut.end()])
+            start = cut.end()
+    chunks.append(text[start:])
+    return chunks
+
+
+def _convert(text: str) -> str:
+    raw = commonmark.to_html(
         text,
         # UNSAFE keeps the raw <a id> anchors of our template; untrusted text reaches the
         # Markdown already escaped, and nh3 cleans the result whatever it holds
         options=Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8,
         # tables only: no autolinks, so a URL in a commit message or model output stays text
-        extensions=["table"],
+        extensions=("table",),
     )
     return nh3.clean(
         raw,
@@ -109,17 +133,21 @@ def markdown_to_html(text: str) -> str:
 
 
 def inline_styles(html: str) -> str:
-    """Add our inline styles to the tags of sanitised HTML (no attribute of theirs is touched)."""
+    """Add our inline styles to the tags of sanitised HTML (no attribute of theirs is touched).
+
+    Mail clients ignore ``<style>`` blocks; nh3 has already removed every attribute but ours,
+    so each tag gets exactly one style.
+    """
     return _OPEN_TAG.sub(lambda m: f'<{m[1]} style="{STYLES[m[1]]}"', html)
 
 
 def html_document(body_html: str, title: str) -> str:
-    """A complete, mail-client-friendly HTML document around an already sanitised body."""
+    """A complete, mail-client-friendly HTML document around a sanitised, styled body."""
     safe_title = nh3.clean_text(title)
     return (
         "<!DOCTYPE html>\n"
         '<html><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{safe_title}</title></head>\n"
-        f'<body style="{BODY_STYLE}">\n{inline_styles(body_html)}\n</body></html>\n'
+        f'<body style="{BODY_STYLE}">\n{body_html}\n</body></html>\n'
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-_WHITESPACE = re.compile(r"\s+")
 _ENTITIES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "\\": "\\\\"}
 )
@@ -20,7 +19,7 @@ def inline(text: str | None) -> str:
     """One line of plain text, safe anywhere in a Markdown line."""
     if not text:
         return ""
-    return _WHITESPACE.sub(" ", text).strip().translate(_ENTITIES)
+    return " ".join(text.split()).translate(_ENTITIES)
 
 
 def cell(text: str | None) -> str:

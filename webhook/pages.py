@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from report.html import html_document
+from report.html import html_document, inline_styles
 from workers.models import Report
 from workers.queries import analysis_json, find_commit
 from workers.runtime import Runtime
@@ -86,7 +86,7 @@ def list_reports() -> ResponseReturnValue:
         ]
     if request.accept_mimetypes.best == "application/json":
         return jsonify(reports)
-    body = render_template("reports.html", reports=reports)
+    body = inline_styles(render_template("reports.html", reports=reports))
     return Response(html_document(body, "commit-digest reports"), mimetype="text/html")
 
 

@@ -141,4 +141,18 @@ def test_html_document_has_inline_styles() -> None:
     document = html_document(markdown_to_html(render_markdown(sample_day(), "en")), "Daily report")
     assert document.startswith("<!DOCTYPE html>")
     assert '<table style="' in document
+    assert 'style="' * 2 not in document.replace('" style="', "")
     assert "<style" not in document
+
+
+def test_html_converted_in_pieces_equals_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cutting the Markdown between entries changes nothing in the HTML."""
+    from report import html
+
+    text = render_markdown(many_commits(300), "en")
+    whole = html.inline_styles(html._convert(text))
+    monkeypatch.setattr(html, "CHUNK_CHARACTERS", 2_000)
+    assert len(html._chunks(text)) > 20
+    # a long list of one-line entries may be cut into consecutive lists; nothing else changes
+    list_break = f'</ul>\n<ul style="{html.STYLES["ul"]}">\n'
+    assert html.markdown_to_html(text).replace(list_break, "") == whole.replace(list_break, "")
