@@ -40,7 +40,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    runtime = Runtime.build(settings)
+    runtime = Runtime.build(settings, pre_ping=False)
     app.extensions["commit_digest"] = runtime
     app.extensions["commit_digest_broker"] = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1

@@ -56,8 +56,7 @@ def handle_ping(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
     hook: Mapping[str, Any] = raw_hook if isinstance(raw_hook, Mapping) else {}
     raw_events = hook.get("events")
     events: list[Any] = raw_events if isinstance(raw_events, list) else []
-    with runtime.connection() as connection:
-        record_other_event(connection, info, "pong")
+    runtime.in_transaction(lambda connection: record_other_event(connection, info, "pong"))
     log.info(
         "webhook.ping",
         hook_id=payload.get("hook_id"),
@@ -69,8 +68,11 @@ def handle_ping(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
 
 def handle_push(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]) -> Answer:
     push = parse_push(payload)
-    with runtime.connection() as connection:
-        outcome = record_push(connection, runtime.settings, info, push, runtime.repositories)
+    outcome = runtime.in_transaction(
+        lambda connection: record_push(
+            connection, runtime.settings, info, push, runtime.repositories
+        )
+    )
     fields = {"repository": push.repository.full_name, "ref": push.ref}
     if outcome.status == "duplicate":
         log.info("webhook.push.duplicate", **fields)

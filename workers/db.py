@@ -14,8 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and foreign keys switched on."""
+def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and foreign keys switched on.
+
+    ``pre_ping`` tests each pooled connection before use (a round trip); the web process
+    turns it off and retries a transaction once instead when its connection had gone stale.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -27,7 +31,11 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_pre_ping=pre_ping,
+        pool_recycle=1800,
     )
 
 

@@ -7,18 +7,21 @@ on first use (and again after a fork, since connections must not cross processes
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from celery import Celery
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.config import Settings
 from workers.db import make_engine, make_session_factory
 from workers.storage import RepositoryCache
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from workers.analysis.github import GitHub
@@ -39,10 +42,12 @@ class Runtime:
     repositories: RepositoryCache = field(default_factory=dict)
 
     @classmethod
-    def build(cls, settings: Settings, celery: Celery | None = None) -> Runtime:
+    def build(
+        cls, settings: Settings, celery: Celery | None = None, *, pre_ping: bool = True
+    ) -> Runtime:
         from workers.celery_app import make_celery
 
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pre_ping=pre_ping)
         return cls(
             settings=settings,
             engine=engine,
@@ -55,6 +60,22 @@ class Runtime:
         """A plain connection in a transaction that commits on success (the request path)."""
         with self.engine.begin() as connection:
             yield connection
+
+    def in_transaction(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a transaction, once more if the connection turned out to be dead.
+
+        Without pre-ping a pooled connection may have died with a database restart; the
+        failed transaction did nothing, the pool drops its stale connections, and the
+        second attempt gets a fresh one.
+        """
+        for attempt in (1, 2):
+            try:
+                with self.connection() as connection:
+                    return work(connection)
+            except DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
@@ -15,7 +18,7 @@ from workers.models import Commit
 from workers.runtime import Runtime
 from workers.sweep import REQUEUE_AFTER, sweep
 
-from conftest import deliver
+from conftest import base_env, deliver
 from support import payloads
 from support.broker import analysis_ids
 
@@ -119,3 +122,35 @@ def test_sweep_leaves_analysed_and_running_commits_alone(
             update(Commit).where(Commit.id == second).values(started_at=later, claimed_by="task-1")
         )
     assert sweep(runtime, later).analysis_queued == 0
+
+
+@pytest.mark.postgres
+def test_a_connection_killed_under_the_pool_is_retried(
+    postgres_fresh_url: str, postgres_admin_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """The web process does not pre-ping; a stale pooled connection costs one retry, not a 503."""
+    env = base_env(
+        DATABASE_URL=postgres_fresh_url,
+        REDIS_URL=redis_url,
+        REDIS_KEY_PREFIX="cdtest-stale:",
+        DATA_DIR=str(tmp_path),
+    )
+    app = create_app(load_settings(env))
+    client = app.test_client()
+    runtime: Runtime = app.extensions["commit_digest"]
+    repo = f"acme/stale-{tmp_path.name}"
+    assert (
+        deliver(
+            client, payloads.encode(payloads.push(repo, [payloads.commit(repo, "1")]))
+        ).status_code
+        == 202
+    )
+    with runtime.engine.connect() as connection:
+        pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    admin = sa.create_engine(postgres_admin_url)
+    with admin.begin() as connection:
+        connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    response = deliver(client, payloads.encode(payloads.push(repo, [payloads.commit(repo, "2")])))
+    assert (response.status_code, response.json["new"]) == (202, 1)
+    runtime.close()
