@@ -936,6 +936,9 @@ def _handler_for(api: GitHubApiStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         # keep-alive like GitHub, so PyGithub's pooled connections are exercised
         protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes: without TCP_NODELAY each answer on a
+        # kept-alive connection waits ~40 ms for a delayed ACK
+        disable_nagle_algorithm = True
         server_version = "GitHub.com"
         sys_version = ""
 

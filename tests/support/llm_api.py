@@ -370,6 +370,9 @@ def _texts(request: dict[str, Any]) -> tuple[str, str]:
 def _handler_for(stand_in: LLMStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's connection pool expects
+        # headers and body go out in two writes: without TCP_NODELAY each answer on a
+        # kept-alive connection waits ~40 ms for a delayed ACK
+        disable_nagle_algorithm = True
         timeout = 60  # idle keep-alive connections end instead of holding a thread forever
 
         def do_GET(self) -> None:
