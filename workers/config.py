@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -91,6 +91,10 @@ class Settings:
     sweep_interval: float
     llm_retries: int
     report_max_wait: float
+    # recovery timings: how long until work a process took and never finished is taken over
+    requeue_after: timedelta
+    claim_lease: timedelta
+    send_lease: timedelta
     retry_backoff: float
     log_level: str
     log_format: str
@@ -226,6 +230,9 @@ def load_settings(
         sweep_interval=env.number("SWEEP_INTERVAL", minimum=1.0) or 30.0,
         llm_retries=_or(env.integer("LLM_RETRIES", minimum=0, maximum=20), 5),
         report_max_wait=_or_float(env.number("REPORT_MAX_WAIT", minimum=0.0), 600.0),
+        requeue_after=timedelta(seconds=env.number("REQUEUE_AFTER", minimum=1.0) or 900.0),
+        claim_lease=timedelta(seconds=env.number("ANALYSIS_LEASE", minimum=1.0) or 720.0),
+        send_lease=timedelta(seconds=env.number("REPORT_SEND_LEASE", minimum=1.0) or 600.0),
         retry_backoff=env.number("RETRY_BACKOFF", minimum=0.5) or 15.0,
         log_level=env.choice(
             "LOG_LEVEL", ("debug", "info", "warning", "error"), default="info", fold=True

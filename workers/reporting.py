@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,9 +31,6 @@ from workers.runtime import Runtime
 from workers.storage import insert_ignoring_conflicts, rowcount, upsert
 
 log = structlog.get_logger(__name__)
-
-# A send claimed longer ago than this belongs to a process that died while sending.
-SEND_LEASE = timedelta(minutes=10)
 
 
 @contextmanager
@@ -231,8 +228,8 @@ def send_report(
     A row in ``report_sends`` is claimed before sending (unique per day, scope and recipients),
     so concurrent or repeated runs send nothing twice. The one window left open is a crash
     between the relay accepting the message and the row being marked sent: the claim then
-    expires after ``SEND_LEASE`` and the next run sends again (at-least-once there, by choice,
-    since a report nobody received is the worse failure).
+    expires after ``REPORT_SEND_LEASE`` and the next run sends again (at-least-once there,
+    by choice, since a report nobody received is the worse failure).
     """
     settings = rt.settings
     recipients = list(settings.report_recipients) or [settings.mail_from]
@@ -311,7 +308,7 @@ def _claim_send(
         ).scalar_one()
         if row.state == "sent" and not resend:
             return SendOutcome(status="already-sent", where=row.message_id)
-        if row.state == "sending" and row.claimed_at > now - SEND_LEASE:
+        if row.state == "sending" and row.claimed_at > now - rt.settings.send_lease:
             return SendOutcome(status="in-progress")
         message_id = (
             message_id_for(day, built.scope, key, rt.settings.mail_from, row.attempts)

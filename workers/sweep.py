@@ -13,15 +13,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from workers.analysis.pipeline import CLAIM_LEASE
+from workers.config import Settings
 from workers.models import Analysis, Commit, CommitComment, Delivery
 from workers.queueing import ANALYZE, COMMENT, FETCH_PUSH, publish
 from workers.runtime import Runtime
 
-# A queued commit nobody started for this long is queued again (its message may be gone).
-REQUEUE_AFTER = timedelta(minutes=15)
-# An analysis that had to fall back (LLM or GitHub unavailable) is tried again this much later,
-# up to MAX_ATTEMPTS analyses of the commit in all.
+# Work queued longer than settings.requeue_after (REQUEUE_AFTER) without being started is
+# queued again, and a claim older than settings.claim_lease (ANALYSIS_LEASE) belongs to a
+# worker that died. An analysis that had to fall back (LLM or GitHub unavailable) is tried
+# again REANALYSE_AFTER later, up to MAX_ATTEMPTS analyses of the commit in all.
 REANALYSE_AFTER = timedelta(minutes=30)
 MAX_ATTEMPTS = 12
 BATCH = 500
@@ -35,12 +35,14 @@ class SweepResult:
     comments_queued: int = 0
 
 
-def commits_to_queue(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
+def commits_to_queue(
+    session: Session, now: datetime, settings: Settings, limit: int = BATCH
+) -> list[int]:
     """Ids of commits without an analysis that no live worker or message is known to hold."""
     due = or_(Commit.retry_at.is_(None), Commit.retry_at <= now)
     not_queued = and_(Commit.queued_at.is_(None), Commit.started_at.is_(None))
-    stale_queue = and_(Commit.queued_at < now - REQUEUE_AFTER, Commit.started_at.is_(None))
-    dead_claim = Commit.started_at < now - CLAIM_LEASE
+    stale_queue = and_(Commit.queued_at < now - settings.requeue_after, Commit.started_at.is_(None))
+    dead_claim = Commit.started_at < now - settings.claim_lease
     statement = (
         select(Commit.id)
         .where(Commit.analysed_at.is_(None), due, or_(not_queued, stale_queue, dead_claim))
@@ -50,7 +52,9 @@ def commits_to_queue(session: Session, now: datetime, limit: int = BATCH) -> lis
     return list(session.execute(statement).scalars())
 
 
-def commits_to_reanalyse(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
+def commits_to_reanalyse(
+    session: Session, now: datetime, settings: Settings, limit: int = BATCH
+) -> list[int]:
     """Ids of commits whose fallback analysis is due for another try with the LLM."""
     statement = (
         select(Commit.id)
@@ -60,7 +64,7 @@ def commits_to_reanalyse(session: Session, now: datetime, limit: int = BATCH) ->
             Analysis.updated_at < now - REANALYSE_AFTER,
             Commit.attempts < MAX_ATTEMPTS,
             or_(Commit.queued_at.is_(None), Commit.queued_at < now - REANALYSE_AFTER),
-            or_(Commit.started_at.is_(None), Commit.started_at < now - CLAIM_LEASE),
+            or_(Commit.started_at.is_(None), Commit.started_at < now - settings.claim_lease),
         )
         .order_by(Commit.id)
         .limit(limit)
@@ -68,7 +72,9 @@ def commits_to_reanalyse(session: Session, now: datetime, limit: int = BATCH) ->
     return list(session.execute(statement).scalars())
 
 
-def deliveries_to_compare(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
+def deliveries_to_compare(
+    session: Session, now: datetime, settings: Settings, limit: int = BATCH
+) -> list[int]:
     """Ids of pushes whose compare walk was never queued, or was queued long ago."""
     statement = (
         select(Delivery.id)
@@ -76,7 +82,7 @@ def deliveries_to_compare(session: Session, now: datetime, limit: int = BATCH) -
             Delivery.compare_state == "pending",
             or_(
                 Delivery.compare_queued_at.is_(None),
-                Delivery.compare_queued_at < now - REQUEUE_AFTER,
+                Delivery.compare_queued_at < now - settings.requeue_after,
             ),
         )
         .order_by(Delivery.id)
@@ -85,11 +91,16 @@ def deliveries_to_compare(session: Session, now: datetime, limit: int = BATCH) -
     return list(session.execute(statement).scalars())
 
 
-def comments_to_queue(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
+def comments_to_queue(
+    session: Session, now: datetime, settings: Settings, limit: int = BATCH
+) -> list[int]:
     """Commits whose comment was queued long ago and never posted (the message was lost)."""
     statement = (
         select(CommitComment.commit_id)
-        .where(CommitComment.state == "queued", CommitComment.updated_at < now - REQUEUE_AFTER)
+        .where(
+            CommitComment.state.in_(("queued", "posting")),
+            CommitComment.updated_at < now - settings.requeue_after,
+        )
         .order_by(CommitComment.commit_id)
         .limit(limit)
     )
@@ -99,10 +110,11 @@ def comments_to_queue(session: Session, now: datetime, limit: int = BATCH) -> li
 def sweep(rt: Runtime, now: datetime) -> SweepResult:
     """Queue every kind of recorded work that no message is known to carry."""
     with rt.session() as session:
-        fresh = commits_to_queue(session, now)
-        again = commits_to_reanalyse(session, now)
-        compares = deliveries_to_compare(session, now)
-        comments = comments_to_queue(session, now)
+        settings = rt.settings
+        fresh = commits_to_queue(session, now, settings)
+        again = commits_to_reanalyse(session, now, settings)
+        compares = deliveries_to_compare(session, now, settings)
+        comments = comments_to_queue(session, now, settings)
         if fresh or again:
             session.execute(
                 update(Commit).where(Commit.id.in_(fresh + again)).values(queued_at=now)

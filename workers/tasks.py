@@ -15,10 +15,16 @@ import structlog
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
+from sqlalchemy.exc import OperationalError
 
 from report.days import previous_day
 from report.errors import SendFailed
-from workers.analysis.comments import comments_enabled, publish_comment, queue_comment
+from workers.analysis.comments import (
+    comment_is_queued,
+    comments_enabled,
+    publish_comment,
+    send_comment_task,
+)
 from workers.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
 from workers.celery_app import MAX_COUNTDOWN, app, settings_of
 from workers.compare import fetch_push_commits as record_missing_commits
@@ -90,12 +96,16 @@ def analyze_commit(self: Task, commit_id: int) -> None:
         if retry is not None:
             raise retry from None
         return
-    except SoftTimeLimitExceeded:
+    except (SoftTimeLimitExceeded, OperationalError):
+        # too slow this time, or the database went away (a restart): the claim is ours
+        # (same task id) when the retry comes
         raise self.retry(
             countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
         ) from None
-    if result is not None and comments_enabled(rt):
-        queue_comment(rt, commit_id)
+    # the comment's row was written "queued" with the analysis; a redelivered task after a
+    # crash before this point finds the analysis stored (no result) and the row still queued
+    if comments_enabled(rt) and (result is not None or comment_is_queued(rt, commit_id)):
+        send_comment_task(rt, commit_id)
 
 
 @app.task(
@@ -116,7 +126,7 @@ def post_comment(self: Task, commit_id: int) -> None:
         if retry is None:
             raise self.retry(countdown=MAX_COUNTDOWN) from None
         raise retry from None
-    except GitHubUnavailable:
+    except (GitHubUnavailable, OperationalError):
         raise self.retry(
             countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
         ) from None
@@ -138,7 +148,7 @@ def fetch_push_commits(self: Task, delivery_id: int) -> None:
         new_ids = record_missing_commits(rt, delivery_id)
     except GitHubRateLimited as error:
         raise self.retry(countdown=min(error.retry_after, MAX_COUNTDOWN)) from None
-    except GitHubUnavailable:
+    except (GitHubUnavailable, OperationalError):
         raise self.retry(
             countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
         ) from None
@@ -205,7 +215,9 @@ def send_daily_report(
             },
         ) from error
     log.info("report.daily", status=step.status, day=step.day.isoformat(), pending=step.pending)
-    if step.status == "waiting":
+    # "in-progress": another run holds the send; if it died, its claim expires (REPORT_SEND_LEASE)
+    # and this run takes the send over, so keep looking until then
+    if step.status in ("waiting", "in-progress"):
         raise self.retry(
             countdown=REPORT_POLL_SECONDS,
             kwargs={

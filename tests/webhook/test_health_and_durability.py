@@ -16,7 +16,7 @@ from workers.config import Settings, load_settings
 from workers.embedded_redis import free_port
 from workers.models import Commit
 from workers.runtime import Runtime
-from workers.sweep import REQUEUE_AFTER, sweep
+from workers.sweep import sweep
 
 from conftest import base_env, deliver
 from support import payloads
@@ -99,7 +99,7 @@ def test_sweep_requeues_commits_queued_long_ago_and_never_started(
     [commit_id] = analysis_ids(settings)
     now = datetime.now(UTC)
     assert sweep(runtime, now).analysis_queued == 0
-    assert sweep(runtime, now + REQUEUE_AFTER + timedelta(seconds=1)).analysis_queued == 1
+    assert sweep(runtime, now + settings.requeue_after + timedelta(seconds=1)).analysis_queued == 1
     assert analysis_ids(settings) == [commit_id, commit_id]
 
 
@@ -115,7 +115,7 @@ def test_sweep_leaves_analysed_and_running_commits_alone(
         ),
     )
     first, second = analysis_ids(settings)
-    later = datetime.now(UTC) + REQUEUE_AFTER + timedelta(seconds=1)
+    later = datetime.now(UTC) + settings.requeue_after + timedelta(seconds=1)
     with runtime.session() as session:
         session.execute(update(Commit).where(Commit.id == first).values(analysed_at=later))
         session.execute(

@@ -11,7 +11,7 @@ from workers.config import Settings
 from workers.models import Analysis, Commit, CommitComment, Delivery
 from workers.runtime import Runtime
 from workers.storage import upsert
-from workers.sweep import REANALYSE_AFTER, REQUEUE_AFTER, sweep
+from workers.sweep import REANALYSE_AFTER, sweep
 
 from conftest import deliver
 from support import payloads
@@ -92,7 +92,7 @@ def test_lost_compare_walks_are_queued_again(
         delivery_id = session.execute(select(Delivery.id)).scalar_one()
     now = datetime.now(UTC)
     assert sweep(runtime, now).compares_queued == 0
-    assert sweep(runtime, now + REQUEUE_AFTER + timedelta(seconds=1)).compares_queued == 1
+    assert sweep(runtime, now + settings.requeue_after + timedelta(seconds=1)).compares_queued == 1
     assert [(t.task, t.args) for t in queued_tasks(settings)] == [
         ("commit_digest.fetch_push_commits", [delivery_id])
     ]
@@ -111,7 +111,7 @@ def test_lost_comments_are_queued_again(
     with runtime.session() as session:
         session.add(CommitComment(commit_id=commit_id, state="queued", updated_at=now))
     assert sweep(runtime, now).comments_queued == 0
-    assert sweep(runtime, now + REQUEUE_AFTER + timedelta(seconds=1)).comments_queued == 1
+    assert sweep(runtime, now + settings.requeue_after + timedelta(seconds=1)).comments_queued == 1
     assert [(t.task, t.args) for t in queued_tasks(settings)] == [
         ("commit_digest.post_comment", [commit_id])
     ]

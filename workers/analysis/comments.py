@@ -4,6 +4,11 @@ PyGithub may have sent a POST whose answer we never saw, and a task may run twic
 comment is never created blindly: we look for our marker first and edit our comment if it
 is there; after creating one we look again and delete any duplicate a concurrent run made,
 keeping the oldest. The result is exactly one comment per commit.
+
+The comment's row is written "queued" in the transaction that stores the analysis, so a
+worker dying before the comment task is published leaves a row the sweep finds. A run that
+finds the row "posting" follows one that died mid-request, whose POST GitHub may still apply
+after we looked: it checks again RECHECK_AFTER later and removes the late duplicate.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from report.comment import is_ours, render_comment
 from report.data import Coverage
@@ -39,13 +45,37 @@ def comments_enabled(rt: Runtime) -> bool:
     return rt.settings.commit_comments and rt.settings.has_github_credentials
 
 
-def queue_comment(rt: Runtime, commit_id: int) -> bool:
-    """Mark the commit's comment as due and queue it; the sweep re-queues it if this is lost."""
-    now = datetime.now(UTC)
+# Longer than a request of a dead worker can still be in flight at GitHub (our timeout is 15 s).
+RECHECK_AFTER = 30.0
+# A row made due at once: the sweep takes anything queued longer ago than REQUEUE_AFTER.
+DUE_NOW = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def mark_comment_queued(session: Session, commit_id: int, now: datetime) -> None:
+    """Record that the commit's comment is due (in the analysis's own transaction)."""
     values = {"state": "queued", "updated_at": now}
+    upsert(session, CommitComment, {"commit_id": commit_id, **values}, ["commit_id"], values)
+
+
+def comment_is_queued(rt: Runtime, commit_id: int) -> bool:
     with rt.session() as session:
-        upsert(session, CommitComment, {"commit_id": commit_id, **values}, ["commit_id"], values)
-    return bool(publish(rt.celery, COMMENT, [commit_id]))
+        state = session.execute(
+            select(CommitComment.state).where(CommitComment.commit_id == commit_id)
+        ).scalar_one_or_none()
+    return state in ("queued", "posting")
+
+
+def send_comment_task(rt: Runtime, commit_id: int, countdown: float | None = None) -> bool:
+    """Publish the comment task; if Redis refuses, make the row due for the next sweep."""
+    if publish(rt.celery, COMMENT, [commit_id], countdown=countdown):
+        return True
+    with rt.session() as session:
+        session.execute(
+            update(CommitComment)
+            .where(CommitComment.commit_id == commit_id, CommitComment.state == "queued")
+            .values(updated_at=DUE_NOW)
+        )
+    return False
 
 
 def publish_comment(rt: Runtime, commit_id: int) -> CommentOutcome:
@@ -63,7 +93,16 @@ def publish_comment(rt: Runtime, commit_id: int) -> CommentOutcome:
         return CommentOutcome(status="no-analysis")
     sha, repository, installation_id, analysis = row
     body = comment_body(sha, analysis)
+    with rt.session() as session:
+        before = session.execute(
+            select(CommitComment.state).where(CommitComment.commit_id == commit_id)
+        ).scalar_one_or_none()
+        values = {"state": "posting", "updated_at": datetime.now(UTC)}
+        upsert(session, CommitComment, {"commit_id": commit_id, **values}, ["commit_id"], values)
     outcome = ensure_single_comment(rt.github(installation_id), repository, sha, body)
+    if before == "posting":
+        # the run before this one died while talking to GitHub: its POST may land later
+        send_comment_task(rt, commit_id, countdown=RECHECK_AFTER)
     with rt.session() as session:
         values = {
             "github_comment_id": outcome.comment_id,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from report.data import Coverage
 from report.schema import Analysis
 from workers.analysis.budget import BudgetedDiff, fit_diff_to_budget
+from workers.analysis.comments import comments_enabled, mark_comment_queued
 from workers.analysis.heuristic import heuristic_analysis
 from workers.analysis.inputs import CommitInput, FileChange
 from workers.analysis.prompts import build_prompt, prompt_overhead_tokens
@@ -41,9 +42,6 @@ from workers.storage import rowcount, upsert
 
 log = structlog.get_logger(__name__)
 
-# A claim older than this belongs to a worker that died (the task's hard time limit plus a
-# margin; see workers.tasks).
-CLAIM_LEASE = timedelta(minutes=12)
 # Retries with backoff before falling back to the delivery's data when GitHub is unreachable
 # (LLM_RETRIES, configurable, is the same for the LLM).
 GITHUB_RETRIES = 3
@@ -87,7 +85,7 @@ class StoredCommit:
 
 
 def claim_commit(
-    session: Session, commit_id: int, task_id: str, now: datetime
+    session: Session, commit_id: int, task_id: str, now: datetime, lease: timedelta
 ) -> StoredCommit | None:
     """Claim the commit for this task; None when it is analysed or another task holds it."""
     row = session.execute(
@@ -108,7 +106,7 @@ def claim_commit(
                 Commit.id == commit_id,
                 or_(
                     Commit.started_at.is_(None),
-                    Commit.started_at < now - CLAIM_LEASE,
+                    Commit.started_at < now - lease,
                     Commit.claimed_by == task_id,
                 ),
             )
@@ -431,7 +429,7 @@ def analyze_stored_commit(
     """
     now = datetime.now(UTC)
     with rt.session() as session:
-        commit = claim_commit(session, commit_id, task_id, now)
+        commit = claim_commit(session, commit_id, task_id, now, rt.settings.claim_lease)
     if commit is None:
         log.info("analysis.skipped", commit_id=commit_id)
         return None
@@ -467,7 +465,10 @@ def analyze_stored_commit(
             needs_reanalysis=result.needs_reanalysis or again,
         )
     with rt.session() as session:
-        store_result(session, commit.id, task_id, result, language, datetime.now(UTC))
+        stored_at = datetime.now(UTC)
+        store_result(session, commit.id, task_id, result, language, stored_at)
+        if comments_enabled(rt):
+            mark_comment_queued(session, commit.id, stored_at)
     record_metrics(rt, commit, result, started=now)
     log.info(
         "analysis.stored",
