@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from report.comment import is_ours, marker_for
 from webhook.signature import sign
@@ -136,6 +136,10 @@ class FaultStack:
                 LLM_RETRIES="3",
                 LLM_TIMEOUT="3",
                 REPORT_MAX_WAIT="30",
+                # recovery timings short enough to happen within a scenario
+                REQUEUE_AFTER="10",
+                ANALYSIS_LEASE="20",
+                REPORT_SEND_LEASE="10",
                 COMMIT_COMMENTS="on",
                 GITHUB_TOKEN=GITHUB_TOKEN,
                 GITHUB_API_URL=github.url,
@@ -421,7 +425,7 @@ class FaultStack:
             )
 
     def stored_without_comment(self) -> list[str]:
-        """Shas whose analysis is stored but whose comment was never queued (no row)."""
+        """Shas whose analysis is stored but whose comment is not posted yet (no row, or queued)."""
         with self.runtime.session() as session:
             return list(
                 session.execute(
@@ -429,7 +433,10 @@ class FaultStack:
                     .join(Repository, Repository.id == Commit.repository_id)
                     .join(Analysis, Analysis.commit_id == Commit.id)
                     .outerjoin(CommitComment, CommitComment.commit_id == Commit.id)
-                    .where(Repository.full_name.in_(self.repos), CommitComment.commit_id.is_(None))
+                    .where(
+                        Repository.full_name.in_(self.repos),
+                        or_(CommitComment.commit_id.is_(None), CommitComment.state == "queued"),
+                    )
                 ).scalars()
             )
 
@@ -512,8 +519,9 @@ class FaultStack:
     def fast_forward(self, by: timedelta = FAST_FORWARD) -> None:
         """Move back, by ``by``, the timestamps the sweep and the send claim compare with now.
 
-        Equivalent to waiting ``by`` (16 minutes) for REQUEUE_AFTER, CLAIM_LEASE and
-        SEND_LEASE to expire, which the product does not let a test configure.
+        Equivalent to waiting ``by`` for REQUEUE_AFTER, ANALYSIS_LEASE and REPORT_SEND_LEASE
+        to expire. This stack sets them to seconds, so they expire on their own; this only
+        hurries a scenario that would otherwise wait for them.
         """
         with self.runtime.session() as session:
             for commit_id, queued_at, started_at in session.execute(
@@ -531,7 +539,7 @@ class FaultStack:
                 )
             for commit_id, updated_at in session.execute(
                 select(CommitComment.commit_id, CommitComment.updated_at).where(
-                    CommitComment.state == "queued"
+                    CommitComment.state.in_(("queued", "posting"))
                 )
             ).all():
                 session.execute(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from .harness import FaultStack, check
+from .harness import FaultStack, check, poll
 
 pytestmark = pytest.mark.faults
 
@@ -54,6 +54,14 @@ def test_postgres_restarted_during_analysis(
 
     def before(index: int) -> None:
         if index == 4:
+            # going down while each pool process waits for the LLM: an outage that begins
+            # between storing an analysis and queueing its comment loses the comment, the
+            # bug test_workers pins down with a kill
+            assert poll(
+                lambda: len(stack.llm.in_flight.ports("POST")) == stack.concurrency,
+                10,
+                interval=0.01,
+            )
             restart.start()
 
     stack.drive(interval=0.3, before=before)

@@ -1,4 +1,5 @@
-"""Workers killed with SIGKILL: pool processes mid-task, and a whole worker."""
+"""Workers killed with SIGKILL: pool processes mid-task and a whole worker; then three kills
+placed exactly where an earlier version lost or doubled something (one test per bug fixed)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from .harness import FaultStack, GuaranteeBroken, check, kill, poll
+from .harness import FaultStack, check, kill, poll
 from .standins import GatedSmtpServer
 
 pytestmark = pytest.mark.faults
@@ -22,17 +23,18 @@ COMMIT_COMMENTS = r"/commits/[0-9a-f]{40}/comments$"
 def test_pool_processes_killed_mid_task_again_and_again(
     make_stack: Callable[..., FaultStack], record: Callable[..., None]
 ) -> None:
-    """Pool processes killed while they wait for the LLM (four times) and while GitHub holds
-    their comment POST, which it applies all the same (twice): each killed task is delivered
-    again and finishes once.
+    """Pool processes killed while they wait for the LLM (four times) and for GitHub to
+    answer their comment POST (twice): each killed task is delivered again and finishes once.
 
     The kills are aimed (at the process whose request a stand-in is answering) rather than
     random: a random kill can also land between storing an analysis and queueing its comment,
-    where the comment is lost (the product bug the xfail test below pins down).
+    where the comment is lost, and a POST that GitHub applies after the task was delivered
+    again makes a second comment (the cases the tests below pin down). Here
+    GitHub does not apply the POSTs it holds.
     """
     stack = make_stack("worker-kill-pool", concurrency=3)
     stack.llm.latency = 1.0  # analyses spend their time waiting for the LLM, as real ones do
-    stack.github.delay("POST", COMMIT_COMMENTS, 1.5, times=4)
+    stack.github.fail("POST", COMMIT_COMMENTS, 502, times=4, delay=1.5)
     stack.build_stream(pushes=10, commits_per_push=3)
     wanted = {"comment-post": 2, "llm": 4}  # a held POST is the rarer chance: looked at first
     kills: Counter[str] = Counter()
@@ -86,9 +88,14 @@ def test_whole_worker_killed_and_replaced(
 
     def before(index: int) -> None:
         if index == 5:
-            # in the middle of analyses: wait until the worker holds claims, then kill it whole
-            # (SIGKILL to its process group: the main process and the pool processes)
-            assert poll(lambda: stack.claimed() > 0, 10, interval=0.02)
+            # kill it whole (SIGKILL to its process group: main and pool processes) while each
+            # pool process waits for the LLM; a kill elsewhere can land between storing an
+            # analysis and queueing its comment, the case a test below pins down
+            assert poll(
+                lambda: len(stack.llm.in_flight.ports("POST")) == stack.concurrency,
+                10,
+                interval=0.01,
+            )
             stack.note(f"killed holding {stack.claimed()} claims")
             stack.workers[0].kill()
 
@@ -101,14 +108,6 @@ def test_whole_worker_killed_and_replaced(
     check(stack, outcome, record)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=GuaranteeBroken,
-    reason="product bug: a worker dying between storing an analysis and queueing its comment "
-    "loses the comment for good (tasks.analyze_commit calls queue_comment only after a fresh "
-    "analysis; the redelivered task finds the analysis and skips; the sweep re-queues only "
-    "comments that have a commit_comments row)",
-)
 @pytest.mark.timeout(180)
 def test_pool_process_killed_between_storing_and_queueing_the_comment(
     make_stack: Callable[..., FaultStack], record: Callable[..., None]
@@ -134,13 +133,43 @@ def test_pool_process_killed_between_storing_and_queueing_the_comment(
     check(stack, outcome, record)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=GuaranteeBroken,
-    reason="product bug: a worker dying while it sends the report leaves a 'sending' claim; the "
-    "redelivered send_daily_report task gets status in-progress and ends without a retry, so "
-    "the day's report is never sent (nothing comes back after SEND_LEASE either)",
-)
+@pytest.mark.timeout(180)
+def test_pool_process_killed_while_github_holds_its_comment_post(
+    make_stack: Callable[..., FaultStack], record: Callable[..., None]
+) -> None:
+    """GitHub holds a comment POST for ten seconds and then applies it; the pool process that
+    sent it is killed meanwhile, and the task, delivered again, comments before that."""
+    stack = make_stack("worker-kill-comment-post", concurrency=1)
+    pushes = stack.build_stream(pushes=1, commits_per_push=1, repos=1)
+    stack.github.delay("POST", COMMIT_COMMENTS, 10.0, times=1)
+    stack.drive()
+
+    def held() -> set[int]:
+        # the POST's body has arrived (the stand-in records a request once it has read it)
+        received = stack.github.requests_to("POST", pushes[0].repo)
+        return stack.github.in_flight.ports("POST", COMMIT_COMMENTS) if received else set()
+
+    assert poll(held, 30, interval=0.01)
+    victim = stack.process_waiting_on(held())
+    assert victim is not None
+    assert kill(victim)
+    killed_at = time.monotonic()
+    assert poll(lambda: stack.count_logged("comment.published"), 20, interval=0.05)
+    commented = time.monotonic() - killed_at
+    assert poll(lambda: not stack.github.in_flight.ports("POST", COMMIT_COMMENTS), 20)
+    applied = time.monotonic() - killed_at
+    assert commented < applied, "the task came back only after GitHub applied the held POST"
+    stack.note(
+        f"the task, delivered again, commented {commented:.1f}s after the kill; "
+        f"GitHub applied the held POST {applied:.1f}s after it"
+    )
+    # the redelivered run found the comment row "posting" and checks again RECHECK_AFTER later
+    sha = pushes[0].shas[0]
+    assert poll(lambda: stack.comments().get(sha) == 1, 60, interval=0.5)
+    outcome = stack.finish(fast_timeout=20)
+    check(stack, outcome, record)
+
+
 @pytest.mark.timeout(180)
 def test_pool_process_killed_while_sending_the_report(
     make_stack: Callable[..., FaultStack], record: Callable[..., None]
