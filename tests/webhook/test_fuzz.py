@@ -98,9 +98,8 @@ headers = st.fixed_dictionaries(
 )
 
 
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+# 300 inputs per backend in `make test`; HYPOTHESIS_PROFILE=fuzz runs 10,000 (tests/conftest.py)
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=bodies, head=headers)
 def test_webhook_never_answers_500(
     client: FlaskClient, runtime: Runtime, body: bytes, head: dict[str, str]
