@@ -87,6 +87,7 @@ BODY_STYLE = (
     "margin:0 auto;padding:16px;"
 )
 _OPEN_TAG = re.compile(r"<(" + "|".join(STYLES) + r")(?=[\s>])")
+_STYLED_OPENING = {tag: f'<{tag} style="{style}"' for tag, style in STYLES.items()}
 
 
 # The report is converted in pieces of about this size, cut between entries (after their
@@ -138,7 +139,7 @@ def inline_styles(html: str) -> str:
     Mail clients ignore ``<style>`` blocks; nh3 has already removed every attribute but ours,
     so each tag gets exactly one style.
     """
-    return _OPEN_TAG.sub(lambda m: f'<{m[1]} style="{STYLES[m[1]]}"', html)
+    return _OPEN_TAG.sub(lambda m: _STYLED_OPENING[m[1]], html)
 
 
 def html_document(body_html: str, title: str) -> str:

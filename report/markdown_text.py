@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+_SPECIAL = re.compile(r"[&<>\[\]\\]")
 _ENTITIES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "\\": "\\\\"}
 )
@@ -19,7 +20,9 @@ def inline(text: str | None) -> str:
     """One line of plain text, safe anywhere in a Markdown line."""
     if not text:
         return ""
-    return " ".join(text.split()).translate(_ENTITIES)
+    line = " ".join(text.split())
+    # most text has nothing to escape; skip the translation (a dict lookup per character)
+    return line.translate(_ENTITIES) if _SPECIAL.search(line) else line
 
 
 def cell(text: str | None) -> str:

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from report.html import html_document, inline_styles
+from report.html import html_document, inline_styles, markdown_to_html
 from workers.models import Report
 from workers.queries import analysis_json, find_commit
 from workers.runtime import Runtime
@@ -128,7 +128,8 @@ def report_markdown(day_text: str) -> ResponseReturnValue:
 def report_html(day_text: str) -> ResponseReturnValue:
     report = _report_for(day_text)
     return Response(
-        html_document(report.html, f"commit-digest {report.day.isoformat()}"), mimetype="text/html"
+        html_document(markdown_to_html(report.markdown), f"commit-digest {report.day.isoformat()}"),
+        mimetype="text/html",
     )
 
 

@@ -189,7 +189,6 @@ def build_report(
     values = {
         "timezone": settings.report_timezone.key,
         "markdown": built.markdown,
-        "html": built.html_body,
         "commit_count": data.commit_count,
         "pending_count": data.pending_count,
         "built_at": now,

@@ -61,7 +61,7 @@ def test_upgrade_from_the_previous_revision_keeps_the_data(database_url: str) ->
             )
         assert current_revision(engine) == "0001"
         upgrade(database_url)
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         with engine.connect() as connection:
             assert connection.execute(
                 sa.text("SELECT guid, compare_state FROM deliveries")
