@@ -11,7 +11,9 @@ took 9.8 s for it and grew faster than linearly (benchmarks/RESULTS.md). The exp
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import nh3
 from cmarkgfm.cmark import Options
@@ -95,11 +97,24 @@ _STYLED_OPENING = {tag: f'<{tag} style="{style}"' for tag, style in STYLES.items
 # and sanitising a 10,000-commit day whole takes several copies of it in memory at once.
 CHUNK_CHARACTERS = 64 * 1024
 _CUT = re.compile(r"\n---\n|\n(?=- <a id=\"c-)")
+# cmark-gfm (through cffi) and nh3 both release the GIL while they work, so the pieces of a
+# long report convert on every core at once: 0.33 s → 0.16 s for 3.3 MB on 2 cores.
+MAX_THREADS = 4
 
 
 def markdown_to_html(text: str) -> str:
     """The report body as sanitised HTML with our inline styles (web page and email)."""
-    return "".join(inline_styles(_convert(chunk)) for chunk in _chunks(text))
+    chunks = _chunks(text)
+    threads = min(MAX_THREADS, os.cpu_count() or 1, len(chunks))
+    if threads == 1:
+        return "".join(_styled(chunk) for chunk in chunks)
+    # made per call, not per process: a pool's threads do not survive a fork
+    with ThreadPoolExecutor(threads, thread_name_prefix="report-html") as pool:
+        return "".join(pool.map(_styled, chunks))
+
+
+def _styled(chunk: str) -> str:
+    return inline_styles(_convert(chunk))
 
 
 def _chunks(text: str) -> list[str]:

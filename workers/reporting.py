@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -102,7 +103,7 @@ def collect_day(
             AnalysisRow.files_total,
             AnalysisRow.lines_analysed,
             AnalysisRow.lines_total,
-            AnalysisRow.omitted,
+            cast(AnalysisRow.omitted, Text).label("omitted"),
             AnalysisRow.tokens_in,
             AnalysisRow.tokens_out,
             AnalysisRow.cost_usd,
@@ -151,13 +152,24 @@ def _entry(row: Any, settings: Settings) -> Entry:
             files_total=row.files_total,
             lines_analysed=row.lines_analysed,
             lines_total=row.lines_total,
-            omitted=tuple(row.omitted or ()),
+            omitted=_omitted(row.omitted),
         )
         if analysed
         else None,
         usage=Usage(row.tokens_in, row.tokens_out, row.cost_usd) if analysed else Usage(),
         redactions=row.redactions if analysed else 0,
     )
+
+
+def _omitted(text: str | None) -> tuple[str, ...]:
+    """The names left out of an analysis, from the column's JSON text.
+
+    Almost every analysis left nothing out: its ``[]`` is not worth a JSON parse (the
+    driver's own parse of this column cost PostgreSQL 0.15 s on a 10,000-commit day).
+    """
+    if not text or text == "[]":
+        return ()
+    return tuple(str(name) for name in json.loads(text))
 
 
 def build_report(
@@ -174,34 +186,39 @@ def build_report(
     with gc_paused(), rt.session() as session:
         data = collect_day(session, settings, day, settings.report_timezone, repositories)
         markdown_text = render_markdown(data, language)
+    scope = scope_of(repositories)
     body = markdown_to_html(markdown_text)
-    subject = subject_for(day.isoformat(), [r.name for r in data.repositories], language)
-    built = BuiltReport(
+    # only the Markdown is archived: the pages and a resend make the HTML from it
+    _archive(rt, day, scope, language, data, markdown_text)
+    return BuiltReport(
         day=day,
-        scope=scope_of(repositories),
+        scope=scope,
         language=language,
         data=data,
         markdown=markdown_text,
         html_body=body,
-        subject=subject,
+        subject=subject_for(day.isoformat(), [r.name for r in data.repositories], language),
     )
-    now = datetime.now(UTC)
+
+
+def _archive(
+    rt: Runtime, day: date, scope: str, language: str, data: DayReport, markdown_text: str
+) -> None:
     values = {
-        "timezone": settings.report_timezone.key,
-        "markdown": built.markdown,
+        "timezone": rt.settings.report_timezone.key,
+        "markdown": markdown_text,
         "commit_count": data.commit_count,
         "pending_count": data.pending_count,
-        "built_at": now,
+        "built_at": datetime.now(UTC),
     }
     with rt.session() as session:
         upsert(
             session,
             Report,
-            {"day": day, "scope": built.scope, "language": language, **values},
+            {"day": day, "scope": scope, "language": language, **values},
             ["day", "scope", "language"],
             values,
         )
-    return built
 
 
 def sender_for(settings: Settings) -> Sender:

@@ -7,10 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import insert, select
 
 from report.days import day_window, previous_day
 from report.render import render_markdown
 from workers.config import Settings
+from workers.models import Analysis as AnalysisRow
+from workers.models import Commit
 from workers.reporting import collect_day
 from workers.runtime import Runtime
 
@@ -131,3 +134,52 @@ def test_several_repositories_in_one_report(
     text = render_markdown(day, "zh-CN")
     assert sum(1 for line in text.splitlines() if line.startswith('## <a id="r-')) == 3
     assert "全部 3 个仓库合计" in text
+
+
+def test_names_left_out_of_an_analysis_come_back_from_storage(
+    client: FlaskClient, runtime: Runtime, settings: Settings
+) -> None:
+    """The files an analysis left out are read back by name; an empty list stays empty."""
+    at = datetime(2026, 2, 3, 4, 0, tzinfo=UTC)
+    partial, whole = land(client, "acme/api", "partial", at), land(client, "acme/api", "whole", at)
+    left_out = {partial: ["Cargo.lock", "docs/费用.md", 'we"ird\\name'], whole: []}
+    body = {
+        "change_type": "feature",
+        "importance": "low",
+        "summary": "Adds a thing.",
+        "impact_scope": [],
+        "insights": dict.fromkeys(("architecture", "performance", "security", "compatibility"), ""),
+        "risks": [],
+        "recommendations": [],
+        "breaking_change": False,
+    }
+    with runtime.session() as session:
+        for sha, names in left_out.items():
+            commit_id = session.scalars(select(Commit.id).where(Commit.sha == sha)).one()
+            session.execute(
+                insert(AnalysisRow).values(
+                    commit_id=commit_id,
+                    analyzer="llm",
+                    language="en",
+                    change_type="feature",
+                    importance="low",
+                    breaking_change=False,
+                    body=body,
+                    source="github",
+                    files_analysed=1,
+                    files_total=1 + len(names),
+                    lines_analysed=10,
+                    lines_total=10,
+                    omitted=names,
+                    redactions=0,
+                    needs_reanalysis=False,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+    with runtime.session() as session:
+        day = collect_day(session, settings, date(2026, 2, 3), SHANGHAI)
+    coverage = {e.sha: e.coverage for e in day.repositories[0].entries}
+    assert {sha: c.omitted for sha, c in coverage.items() if c} == {
+        sha: tuple(names) for sha, names in left_out.items()
+    }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import cmarkgfm
+import pytest
 from cmarkgfm.cmark import Options
 
-from report import commonmark
+from report import commonmark, html
 
 TEXT = '# Title\n\n| a | b |\n|---|---|\n| 1 \\| 2 | `x` |\n\n- **bold** <a id="x"></a>\n- https://example.com\n'
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
@@ -33,3 +34,22 @@ def test_repeated_conversion_does_not_grow_memory() -> None:
         commonmark.to_html(text, OPTIONS, ("table",))
     # cmarkgfm's wrapper grows by roughly 60 MB here
     assert rss_kb() - before < 10_000
+
+
+def test_a_long_report_converts_the_same_on_every_thread_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pieces converted on several threads join to exactly the HTML of one thread."""
+    entry = (
+        '<a id="c-{n}"></a>\n#### {n}. fix: the <b>cart</b> [link](javascript:x) `code`\n\n'
+        "- **Summary**: Something changed in entry {n} & more.\n\n---\n"
+    )
+    text = "# Report\n\n" + "".join(entry.format(n=n) for n in range(3000))
+    assert len(html._chunks(text)) > 4
+    monkeypatch.setattr(html, "MAX_THREADS", 1)
+    one = html.markdown_to_html(text)
+    monkeypatch.setattr(html, "MAX_THREADS", 4)
+    assert html.markdown_to_html(text) == one
+    assert one.count('id="c-') == 3000
+    assert "<b>" not in one
+    assert "javascript" not in one
