@@ -63,6 +63,12 @@ def wait_analysed(
     return stored(live, repo)
 
 
+def comment_state(live: LiveStack, commit_id: int) -> str | None:
+    with live.runtime.session() as session:
+        row = session.get(CommitComment, commit_id)
+        return row.state if row else None
+
+
 def our_comments(live: LiveStack, repo: str, sha: str) -> list[Any]:
     return [c for c in live.github.comments(repo, sha) if "<!-- commit-digest:" in c["body"]]
 
@@ -336,11 +342,13 @@ def test_duplicate_comments_from_a_retried_post_are_removed(
             }
         ],
     )
-    wait_for(lambda: our_comments(live, unique_repo, sha), timeout=30, what="the comment")
+    [commit_id] = live.commit_ids(unique_repo)
+    # the worker looks again right after its POST (and removes a duplicate it sees then):
+    # the second comment is added once its run is over
+    wait_for(lambda: comment_state(live, commit_id) == "created", timeout=30, what="the comment")
     [first] = our_comments(live, unique_repo, sha)
     live.github.add_comment(unique_repo, sha, first["body"])
     assert len(our_comments(live, unique_repo, sha)) == 2
-    [commit_id] = live.commit_ids(unique_repo)
     outcome = publish_comment(live.runtime, commit_id)
     assert (outcome.status, outcome.duplicates_removed, outcome.comment_id) == (
         "unchanged",
