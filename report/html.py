@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import nh3
 from cmarkgfm.cmark import Options
 
 from report import commonmark
+from report.render import split_markdown
 
 ALLOWED_TAGS = frozenset(
     {
@@ -92,41 +94,38 @@ _OPEN_TAG = re.compile(r"<(" + "|".join(STYLES) + r")(?=[\s>])")
 _STYLED_OPENING = {tag: f'<{tag} style="{style}"' for tag, style in STYLES.items()}
 
 
-# The report is converted in pieces of about this size, cut between entries (after their
-# "---" lines, or between the one-line entries of a long low-importance list): converting
-# and sanitising a 10,000-commit day whole takes several copies of it in memory at once.
-CHUNK_CHARACTERS = 64 * 1024
-_CUT = re.compile(r"\n---\n|\n(?=- <a id=\"c-)")
 # cmark-gfm (through cffi) and nh3 both release the GIL while they work, so the pieces of a
-# long report convert on every core at once: 0.33 s → 0.16 s for 3.3 MB on 2 cores.
+# long report (report.render.split_markdown) convert on other cores while the next piece is
+# rendered or converted: converting one piece at a time also keeps a single piece's trees,
+# not the whole day's, in memory.
 MAX_THREADS = 4
 
 
 def markdown_to_html(text: str) -> str:
     """The report body as sanitised HTML with our inline styles (web page and email)."""
-    chunks = _chunks(text)
-    threads = min(MAX_THREADS, os.cpu_count() or 1, len(chunks))
-    if threads == 1:
-        return "".join(_styled(chunk) for chunk in chunks)
+    return markdown_and_html(split_markdown([text]))[1]
+
+
+def markdown_and_html(pieces: Iterable[str]) -> tuple[str, str]:
+    """Join Markdown ``pieces`` and convert each, as it arrives, to sanitised, styled HTML.
+
+    Pieces must be cut between blocks (``report.render.split_markdown`` cuts between
+    entries). Returns (the Markdown, the HTML).
+    """
+    markdown: list[str] = []
+    converting: list[Future[str]] = []
+    threads = max(1, min(MAX_THREADS, os.cpu_count() or 1))
     # made per call, not per process: a pool's threads do not survive a fork
     with ThreadPoolExecutor(threads, thread_name_prefix="report-html") as pool:
-        return "".join(pool.map(_styled, chunks))
+        for piece in pieces:
+            markdown.append(piece)
+            converting.append(pool.submit(_styled, piece))
+        html = "".join(future.result() for future in converting)
+    return "".join(markdown), html
 
 
-def _styled(chunk: str) -> str:
-    return inline_styles(_convert(chunk))
-
-
-def _chunks(text: str) -> list[str]:
-    """Cut ``text`` at entry boundaries into pieces of about CHUNK_CHARACTERS."""
-    chunks: list[str] = []
-    start = 0
-    for cut in _CUT.finditer(text):
-        if cut.end() - start >= CHUNK_CHARACTERS:
-            chunks.append(text[start : cut.end()])
-            start = cut.end()
-    chunks.append(text[start:])
-    return chunks
+def _styled(piece: str) -> str:
+    return inline_styles(_convert(piece))
 
 
 def _convert(text: str) -> str:

@@ -9,6 +9,7 @@ link resolves in the Markdown (GitHub) and in the HTML alike.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -27,7 +28,11 @@ COMPACT_LOW_AFTER = 20
 TOC_TITLE_LIMIT = 60
 OMITTED_SHOWN = 8
 HARD_BREAK = "  "
-_BLANK_RUNS = re.compile(r"\n{3,}")
+# Pieces for converting a long report a part at a time (report.html): cut after an entry's
+# "---" line, or between the one-line entries of a compact low-importance list.
+PIECE_CHARACTERS = 64 * 1024
+_ENTRY_BOUNDARY = re.compile(r"\n---\n|\n(?=- <a id=\"c-)")
+_SPLIT_SLACK = 16 * 1024
 
 
 @cache
@@ -64,21 +69,118 @@ class _EntryView:
 
 def render_markdown(report: DayReport, language: str) -> str:
     """The report as Markdown in ``language`` (``zh-CN`` or ``en``)."""
+    return "".join(render_markdown_pieces(report, language))
+
+
+def render_markdown_pieces(
+    report: DayReport, language: str, size: int = PIECE_CHARACTERS
+) -> Iterator[str]:
+    """The report's Markdown in pieces of about ``size`` characters, cut between entries.
+
+    The pieces come as the template renders, one repository's views at a time, so a caller
+    can convert one piece while the next is rendered; joined, they are ``render_markdown``.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"unsupported report language {language!r}")
     env = environment()
     labels = env.get_template(f"labels.{language}.j2").make_module()
     template = env.get_template("report.md.j2")
-    text = template.render(
+    parts = template.generate(
         L=labels,
         br=HARD_BREAK,
         day=report.day.isoformat(),
         zone=report.timezone.key,
         offset=_offsets(report),
         usage=report.usage,
-        repos=[_repository_view(r, report, labels) for r in report.repositories],
+        repos=_Views(report, labels),
     )
-    return _BLANK_RUNS.sub("\n\n", text)
+    return split_markdown(parts, size)
+
+
+class _Views:
+    """The repositories' views, each made when the template reaches it (and then let go)."""
+
+    def __init__(self, report: DayReport, labels: Any) -> None:
+        self._report = report
+        self._labels = labels
+
+    def __len__(self) -> int:
+        return len(self._report.repositories)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for repo in self._report.repositories:
+            yield _repository_view(repo, self._report, self._labels)
+
+
+def split_markdown(parts: Iterable[str], size: int = PIECE_CHARACTERS) -> Iterator[str]:
+    """Join ``parts`` into pieces of about ``size`` characters, cut between entries.
+
+    Runs of blank lines are folded to one. A piece ends after an entry's ``---`` line or
+    before a one-line entry, at the first such place ``size`` characters or more into it;
+    the pieces are the same whatever the ``parts`` were, and join to the folded text.
+    """
+    buffer = ""
+    pending: list[str] = []
+    waiting = 0
+    threshold = size + _SPLIT_SLACK
+    for part in parts:
+        pending.append(part)
+        waiting += len(part)
+        if len(buffer) + waiting < threshold:
+            continue
+        buffer = _joined(buffer, pending)
+        pending.clear()
+        waiting = 0
+        start = 0
+        while (cut := _first_cut(buffer, start, size, final=False)) is not None:
+            yield buffer[start:cut]
+            start = cut
+        buffer = buffer[start:]
+        threshold = max(len(buffer), size) + _SPLIT_SLACK
+    buffer = _joined(buffer, pending)
+    start = 0
+    while (cut := _first_cut(buffer, start, size, final=True)) is not None:
+        yield buffer[start:cut]
+        start = cut
+    if start < len(buffer):
+        yield buffer[start:]
+
+
+def _joined(folded: str, parts: list[str]) -> str:
+    """``folded`` (already folded) followed by ``parts``, folded.
+
+    Only the new text, and the line breaks at the end of ``folded`` it may continue, are
+    scanned again.
+    """
+    kept = folded.rstrip("\n")
+    return kept + _fold(folded[len(kept) :] + "".join(parts))
+
+
+def _fold(text: str) -> str:
+    """Runs of three or more line breaks made two (str.replace: 7 ms for 7.2 MB, re.sub 120 ms)."""
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text
+
+
+def _first_cut(text: str, start: int, size: int, *, final: bool) -> int | None:
+    """Where the piece of ``text`` that begins at ``start`` ends, or None if not known yet.
+
+    Before the end of the text (``final`` false), a cut counts only once the blank lines
+    after it are complete: text still to come could otherwise extend their run.
+    """
+    # a boundary is at most 5 characters long: one ending ``size`` in starts after this
+    for boundary in _ENTRY_BOUNDARY.finditer(text, start + max(0, size - 5)):
+        end = boundary.end()
+        if end - start < size:
+            continue
+        if final:
+            return end
+        after = end
+        while after < len(text) and text[after] == "\n":
+            after += 1
+        return end if after < len(text) else None
+    return None
 
 
 def _offsets(report: DayReport) -> str:

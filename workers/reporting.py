@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from report.data import Coverage, DayReport, Entry, RepositoryDay, Usage
 from report.days import day_window
 from report.errors import SendFailed
-from report.html import html_document, markdown_to_html
+from report.html import html_document, markdown_and_html
 from report.mail import build_message, message_id_for, recipients_key, subject_for
-from report.render import render_markdown
+from report.render import render_markdown_pieces
 from report.schema import Analysis
 from report.send import OutboxSender, Sender, SmtpSender
 from workers.config import Settings
@@ -183,11 +183,12 @@ def build_report(
     language = language or settings.report_language
     # A day of thousands of commits allocates hundreds of thousands of small objects that
     # all live until the report is built: the cycle collector would only rescan them.
-    with gc_paused(), rt.session() as session:
-        data = collect_day(session, settings, day, settings.report_timezone, repositories)
-        markdown_text = render_markdown(data, language)
+    with gc_paused():
+        with rt.session() as session:
+            data = collect_day(session, settings, day, settings.report_timezone, repositories)
+        # each piece of Markdown is converted on another core while the next is rendered
+        markdown_text, body = markdown_and_html(render_markdown_pieces(data, language))
     scope = scope_of(repositories)
-    body = markdown_to_html(markdown_text)
     # only the Markdown is archived: the pages and a resend make the HTML from it
     _archive(rt, day, scope, language, data, markdown_text)
     return BuiltReport(

@@ -7,6 +7,7 @@ import pytest
 from cmarkgfm.cmark import Options
 
 from report import commonmark, html
+from report.render import split_markdown
 
 TEXT = '# Title\n\n| a | b |\n|---|---|\n| 1 \\| 2 | `x` |\n\n- **bold** <a id="x"></a>\n- https://example.com\n'
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
@@ -45,11 +46,12 @@ def test_a_long_report_converts_the_same_on_every_thread_count(
         "- **Summary**: Something changed in entry {n} & more.\n\n---\n"
     )
     text = "# Report\n\n" + "".join(entry.format(n=n) for n in range(3000))
-    assert len(html._chunks(text)) > 4
+    pieces = list(split_markdown([text]))
+    assert len(pieces) > 4
     monkeypatch.setattr(html, "MAX_THREADS", 1)
-    one = html.markdown_to_html(text)
+    _, one = html.markdown_and_html(pieces)
     monkeypatch.setattr(html, "MAX_THREADS", 4)
-    assert html.markdown_to_html(text) == one
+    assert html.markdown_and_html(iter(pieces)) == (text, one)
     assert one.count('id="c-') == 3000
     assert "<b>" not in one
     assert "javascript" not in one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from datetime import date
@@ -9,15 +10,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from report.data import DayReport
 from report.html import html_document, markdown_to_html
-from report.render import render_markdown
+from report.render import LANGUAGES, render_markdown, render_markdown_pieces, split_markdown
 
 from support.html_check import parse
 from support.sample_day import many_commits, sample_day
 
 GOLDEN = Path(__file__).parent / "golden"
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
@@ -145,14 +149,60 @@ def test_html_document_has_inline_styles() -> None:
     assert "<style" not in document
 
 
-def test_html_converted_in_pieces_equals_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_html_converted_in_pieces_equals_the_whole() -> None:
     """Cutting the Markdown between entries changes nothing in the HTML."""
     from report import html
 
     text = render_markdown(many_commits(300), "en")
     whole = html.inline_styles(html._convert(text))
-    monkeypatch.setattr(html, "CHUNK_CHARACTERS", 2_000)
-    assert len(html._chunks(text)) > 20
+    pieces = list(split_markdown([text], 2_000))
+    assert len(pieces) > 20
+    markdown, converted = html.markdown_and_html(pieces)
+    assert markdown == text
     # a long list of one-line entries may be cut into consecutive lists; nothing else changes
     list_break = f'</ul>\n<ul style="{html.STYLES["ul"]}">\n'
-    assert html.markdown_to_html(text).replace(list_break, "") == whole.replace(list_break, "")
+    assert converted.replace(list_break, "") == whole.replace(list_break, "")
+
+
+def test_the_report_rendered_in_pieces_is_the_report() -> None:
+    """Pieces made while rendering join to the Markdown, and convert to the page's HTML."""
+    from report import html
+
+    for day in (sample_day(), many_commits(400), DayReport(date(2026, 2, 3), UTC_ZONE, ())):
+        for language in LANGUAGES:
+            text = render_markdown(day, language)
+            pieces = list(render_markdown_pieces(day, language, 3_000))
+            assert "".join(pieces) == text
+            assert pieces == list(split_markdown([text], 3_000))
+            # the email's HTML (made while rendering) is the web page's (made from the archive)
+            assert html.markdown_and_html(render_markdown_pieces(day, language)) == (
+                text,
+                html.markdown_to_html(text),
+            )
+
+
+_BLOCKS = st.sampled_from(
+    ["\n", "\n\n\n", "text", "---", "\n---\n", '- <a id="c-x"></a>one', "## h", " ", "-"]
+)
+
+
+@given(
+    blocks=st.lists(_BLOCKS, max_size=60),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=12),
+    size=st.integers(min_value=1, max_value=40),
+)
+def test_pieces_do_not_depend_on_how_the_text_arrives(
+    blocks: list[str], cuts: list[int], size: int
+) -> None:
+    """However the text is cut into parts, the pieces are the same and join to the folded text."""
+    text = "".join(blocks)
+    bounds = sorted({0, len(text), *(c for c in cuts if c < len(text))})
+    parts = [text[a:b] for a, b in itertools.pairwise(bounds)]
+    whole = list(split_markdown([text], size))
+    assert list(split_markdown(parts, size)) == whole
+    assert "".join(whole) == re.sub(r"\n{3,}", "\n\n", text)
+    for piece, following in itertools.pairwise(whole):  # each cut: an entry boundary, size in
+        assert len(piece) >= size
+        assert piece.endswith("\n---\n") or (
+            piece.endswith("\n") and following.startswith('- <a id="c-')
+        )
