@@ -50,7 +50,7 @@ _STEP_NAMES = {
 FIRST_DAY = date(2026, 2, 3)
 REPOSITORIES = 12
 LANGUAGE = "en"
-REPEATS = 3  # builds of each size up to 10,000, the median shown
+REPEATS = 5  # builds of each size up to 10,000, the median shown
 POSTGRES_SIZES = (1_000, 10_000)  # 50,000 on PostgreSQL adds ~100 s and tells nothing new
 GROWTH_LIMIT = 1.2  # log-log slope from 10,000 to 50,000 that still counts as linear
 
@@ -412,8 +412,10 @@ def _in_subprocess(database_url: str, day: date) -> dict[str, float]:
 def _median_build(database_url: str, day: date, runs: int) -> dict[str, float]:
     """The figures of the median of ``runs`` builds, each in a fresh process.
 
-    The wall time of one build moves by ±30 % from run to run on this kind of virtual
-    machine; the median of three is steady to a few per cent. Peak memory is the highest seen.
+    The wall time of one build moves by up to 2× from run to run on this kind of virtual
+    machine with the CPU otherwise idle (measured: the same build's user CPU time, not only
+    its wall time, moves so); the median of five is what is shown. Peak memory is the
+    highest seen.
     """
     measured = sorted(
         (_in_subprocess(database_url, day) for _ in range(runs)), key=lambda m: m["build_s"]
