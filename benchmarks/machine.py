@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import threading
 import time
@@ -70,6 +72,23 @@ def describe() -> dict[str, str]:
     return info
 
 
+def speed_probe() -> float:
+    """Milliseconds a fixed CPython workload takes now (the median of three tries).
+
+    The workload allocates and walks many small objects, as the services do. On a virtual
+    machine the same code's CPU time can move by 2× with the host's other tenants, which
+    no process list or steal counter here shows; timed before and after each benchmark, it
+    tells a slow machine from slow code.
+    """
+    tries = []
+    for _ in range(3):
+        started = time.perf_counter()
+        rows = [{"sha": f"{n:040x}", "n": n, "files": [str(n)] * 3} for n in range(20_000)]
+        json.loads(json.dumps(rows))
+        tries.append((time.perf_counter() - started) * 1000)
+    return statistics.median(tries)
+
+
 class ForeignLoad:
     """CPU used by processes that are not this benchmark's, sampled while a benchmark runs.
 
@@ -93,8 +112,10 @@ class ForeignLoad:
         self._cpu_before: Any = None
         self._cpu_after: Any = None
         self.load_before = self.load_after = (0.0, 0.0, 0.0)
+        self.speed_before = self.speed_after = 0.0
 
     def __enter__(self) -> ForeignLoad:
+        self.speed_before = speed_probe()
         self.load_before = os.getloadavg()
         self._cpu_before = psutil.cpu_times()
         self._started = time.monotonic()
@@ -107,6 +128,7 @@ class ForeignLoad:
         self._seconds = time.monotonic() - self._started
         self._cpu_after = psutil.cpu_times()
         self.load_after = os.getloadavg()
+        self.speed_after = speed_probe()
 
     def _ours(self, process: psutil.Process) -> bool:
         try:
@@ -152,4 +174,6 @@ class ForeignLoad:
             "busiest": [(name, round(cpu / seconds, 2)) for name, cpu in busiest if cpu > 0],
             "load_before": self.load_before,
             "load_after": self.load_after,
+            "probe_before_ms": self.speed_before,
+            "probe_after_ms": self.speed_after,
         }

@@ -32,6 +32,11 @@ def _load_line(outcome: Outcome) -> str:
         f"(hypervisor steal {load['steal_cores']:.2f}); load average "
         f"{load['load_before'][0]:.1f} before, {load['load_after'][0]:.1f} after"
     )
+    if load.get("probe_before_ms"):
+        line += (
+            f"; a fixed CPython workload (benchmarks.machine.speed_probe) took "
+            f"{load['probe_before_ms']:.0f} ms before and {load['probe_after_ms']:.0f} ms after"
+        )
     if load["foreign_cores"] > FOREIGN_WARNING:
         busiest = "; ".join(f"{name} ({cores} cores)" for name, cores in load["busiest"])
         line += f" — WARNING: foreign load may have depressed these figures ({busiest})"
