@@ -153,13 +153,34 @@ def base_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def forget_redis_prefix(redis_url: str, prefix: str) -> None:
+    """Delete a test's keys (queues, bindings, metrics) from the shared Redis server."""
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass  # a test that stopped the server leaves nothing worth a failure here
+    finally:
+        client.close()
+
+
 @pytest.fixture
-def env(database_url: str, redis_url: str, tmp_path: Path) -> dict[str, str]:
+def redis_key_prefix(redis_url: str) -> Iterator[str]:
+    """A Redis key prefix of this test's own, its keys deleted afterwards."""
+    prefix = f"cdtest-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    forget_redis_prefix(redis_url, prefix)
+
+
+@pytest.fixture
+def env(database_url: str, redis_url: str, redis_key_prefix: str, tmp_path: Path) -> dict[str, str]:
     """Variables for an isolated configuration: fresh database, own Redis key prefix."""
     return base_env(
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
-        REDIS_KEY_PREFIX=f"cdtest-{uuid.uuid4().hex[:12]}:",
+        REDIS_KEY_PREFIX=redis_key_prefix,
         DATA_DIR=str(tmp_path / "data"),
     )
 
@@ -273,11 +294,12 @@ def live(
         schema = f"cdlive_{uuid.uuid4().hex[:10]}"
         database_url = postgres_schema_url(admin, schema)
     upgrade(database_url)
+    prefix = f"cdlive-{uuid.uuid4().hex[:12]}:"
     stack = LiveStack(
         env=base_env(
             DATABASE_URL=database_url,
             REDIS_URL=redis_url,
-            REDIS_KEY_PREFIX=f"cdlive-{uuid.uuid4().hex[:12]}:",
+            REDIS_KEY_PREFIX=prefix,
             DATA_DIR=str(workdir / "data"),
             TRACKED_BRANCHES="main,master,release/*",
             GITHUB_API_URL=github_api.url,
@@ -303,6 +325,7 @@ def live(
     stack.start_worker()
     yield stack
     stack.stop()
+    forget_redis_prefix(redis_url, prefix)
     if schema is not None:
         drop_postgres_schema(request.getfixturevalue("postgres_admin_url"), schema)
 

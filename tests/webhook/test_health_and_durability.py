@@ -126,13 +126,17 @@ def test_sweep_leaves_analysed_and_running_commits_alone(
 
 @pytest.mark.postgres
 def test_a_connection_killed_under_the_pool_is_retried(
-    postgres_fresh_url: str, postgres_admin_url: str, redis_url: str, tmp_path: Path
+    postgres_fresh_url: str,
+    postgres_admin_url: str,
+    redis_url: str,
+    redis_key_prefix: str,
+    tmp_path: Path,
 ) -> None:
     """The web process does not pre-ping; a stale pooled connection costs one retry, not a 503."""
     env = base_env(
         DATABASE_URL=postgres_fresh_url,
         REDIS_URL=redis_url,
-        REDIS_KEY_PREFIX="cdtest-stale:",
+        REDIS_KEY_PREFIX=redis_key_prefix,
         DATA_DIR=str(tmp_path),
     )
     app = create_app(load_settings(env))

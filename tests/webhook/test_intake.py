@@ -162,7 +162,7 @@ def test_signed_with_a_wrong_secret_is_401(client: FlaskClient, runtime: Runtime
 
 
 def test_old_secret_is_accepted_during_rotation(
-    database_url: str, redis_url: str, tmp_path
+    database_url: str, redis_url: str, redis_key_prefix: str, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     """With GITHUB_WEBHOOK_SECRET=new,old both secrets verify."""
     from webhook import create_app
@@ -175,7 +175,7 @@ def test_old_secret_is_accepted_during_rotation(
             GITHUB_WEBHOOK_SECRET="new-secret,old-secret",
             DATABASE_URL=database_url,
             REDIS_URL=redis_url,
-            REDIS_KEY_PREFIX="cdtest-rotation:",
+            REDIS_KEY_PREFIX=redis_key_prefix,
             DATA_DIR=str(tmp_path),
         )
     )
