@@ -31,7 +31,6 @@ from benchmarks.services import (
     CpuMeter,
     ensure_wrk,
     fresh_postgres,
-    gunicorn,
     redis_prefix,
     redis_url,
     running,
@@ -41,6 +40,7 @@ from webhook.signature import sign
 from workers.embedded_redis import free_port
 
 from support import payloads
+from support.processes import gunicorn_web
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "ingest.lua"
@@ -236,7 +236,7 @@ def _measure(
     url = f"http://127.0.0.1:{port}/webhooks/github"
     warm_bodies = workdir / f"{label}-warm.bodies"
     write_bodies(warm_bodies, 4000, f"{label}-warm")
-    service = gunicorn(app, env, workdir, port, name=f"{label}-web")
+    service = gunicorn_web(env, workdir, port, workers=WEB_WORKERS, name=f"{label}-web", app=app)
     with running(service, ready="Listening at"):
         wait_for_web_workers(service)
         warm = run_wrk(wrk, url, warm_bodies, f"{label}-warm", WARMUP)

@@ -39,7 +39,6 @@ from benchmarks.services import (
     WEB_WORKERS,
     CpuMeter,
     fresh_postgres,
-    gunicorn,
     redis_prefix,
     redis_url,
     running,
@@ -50,7 +49,7 @@ from webhook.signature import sign
 from workers.embedded_redis import free_port
 
 from support import payloads
-from support.processes import Service, celery_worker, wait_for
+from support.processes import Service, celery_worker, gunicorn_web, wait_for
 
 RATE = 20.0  # pushes per second in (a)
 LATENCY_SECONDS = float(os.environ.get("BENCH_PIPELINE_SECONDS", "30"))
@@ -528,7 +527,7 @@ def run(concurrency: int = CONCURRENCY, pools: Sequence[str] = POOLS) -> dict[st
         }
         port = free_port()
         web = stack.enter_context(
-            running(gunicorn("webhook:create_app()", env, workdir, port, name="web"), "Listening")
+            running(gunicorn_web(env, workdir, port, workers=WEB_WORKERS), "Listening")
         )
         wait_for_web_workers(web)
         pusher = Pusher(github, port)

@@ -10,20 +10,18 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psutil
-import redis
 import sqlalchemy as sa
 
 from workers.db import upgrade
 
-from support.processes import ROOT, Service
+from support.isolation import drop_postgres_schema, forget_redis_prefix, postgres_schema_url
+from support.processes import Service
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -41,19 +39,6 @@ def redis_url() -> str:
     return os.environ.get("COMMIT_DIGEST_BENCH_REDIS_URL", DEFAULT_REDIS_URL)
 
 
-def postgres_schema_url(admin_url: str, schema: str) -> str:
-    """A URL whose connections use ``schema`` (created here) as their search path.
-
-    The same construction as ``tests/conftest.py`` (not imported: benchmarks do not load pytest).
-    """
-    engine = sa.create_engine(admin_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    engine.dispose()
-    separator = "&" if "?" in admin_url else "?"
-    return f"{admin_url}{separator}options=-csearch_path%3D{schema}"
-
-
 @contextmanager
 def fresh_postgres(label: str) -> Iterator[str]:
     """A migrated, empty schema of its own for the duration of the block, then dropped."""
@@ -64,10 +49,7 @@ def fresh_postgres(label: str) -> Iterator[str]:
         upgrade(url)
         yield url
     finally:
-        engine = sa.create_engine(admin)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+        drop_postgres_schema(admin, schema)
 
 
 def postgres_server_version() -> str:
@@ -88,11 +70,7 @@ def redis_prefix(label: str) -> Iterator[str]:
     try:
         yield prefix
     finally:
-        client = redis.Redis.from_url(redis_url())
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
-        client.close()
+        forget_redis_prefix(redis_url(), prefix)
 
 
 @contextmanager
@@ -103,23 +81,6 @@ def running(service: Service, ready: str, timeout: float = 60.0) -> Iterator[Ser
         yield service
     finally:
         service.stop()
-
-
-def gunicorn(app: str, env: Mapping[str, str], workdir: Path, port: int, *, name: str) -> Service:
-    """``app`` (``module:factory()``) under gunicorn with the production config."""
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(WEB_WORKERS),
-        "--config",
-        "python:webhook.gunicorn_conf",
-        app,
-    ]
-    return Service(name, command, {**env, "PYTHONPATH": str(ROOT)}, workdir / name)
 
 
 def wait_for_web_workers(service: Service, count: int = WEB_WORKERS, timeout: float = 30) -> None:

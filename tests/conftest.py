@@ -29,6 +29,8 @@ from workers.embedded_redis import EmbeddedRedis
 from workers.models import Base
 from workers.runtime import Runtime
 
+from support.isolation import drop_postgres_schema, forget_redis_prefix, postgres_schema_url
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # Property tests: a quick run by default, a long fuzz run with HYPOTHESIS_PROFILE=fuzz.
@@ -89,23 +91,6 @@ def postgres_admin_url() -> str:
     return url
 
 
-def postgres_schema_url(admin_url: str, schema: str) -> str:
-    """A URL whose connections use ``schema`` (created here) as their search path."""
-    engine = sa.create_engine(admin_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    engine.dispose()
-    separator = "&" if "?" in admin_url else "?"
-    return f"{admin_url}{separator}options=-csearch_path%3D{schema}"
-
-
-def drop_postgres_schema(admin_url: str, schema: str) -> None:
-    engine = sa.create_engine(admin_url)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test that wants a fresh database."""
@@ -151,19 +136,6 @@ def base_env(**overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
-
-
-def forget_redis_prefix(redis_url: str, prefix: str) -> None:
-    """Delete a test's keys (queues, bindings, metrics) from the shared Redis server."""
-    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            client.delete(*keys)
-    except redis.RedisError:
-        pass  # a test that stopped the server leaves nothing worth a failure here
-    finally:
-        client.close()
 
 
 @pytest.fixture

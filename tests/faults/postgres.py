@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from workers.db import upgrade
 
-from conftest import drop_postgres_schema, postgres_schema_url
+from support.isolation import drop_postgres_schema, postgres_schema_url
 
 
 class RestartablePostgres:

@@ -149,8 +149,15 @@ def celery_beat(env: Mapping[str, str], workdir: Path, *, name: str = "beat") ->
 
 
 def gunicorn_web(
-    env: Mapping[str, str], workdir: Path, port: int, *, workers: int = 2, name: str = "web"
+    env: Mapping[str, str],
+    workdir: Path,
+    port: int,
+    *,
+    workers: int = 2,
+    name: str = "web",
+    app: str = "webhook:create_app()",
 ) -> Service:
+    """``app`` (``module:factory()``) under gunicorn with the production config."""
     command = [
         sys.executable,
         "-m",
@@ -161,6 +168,6 @@ def gunicorn_web(
         str(workers),
         "--config",
         "python:webhook.gunicorn_conf",
-        "webhook:create_app()",
+        app,
     ]
     return Service(name, command, {**env, "PYTHONPATH": str(ROOT)}, workdir / name)
