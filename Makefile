@@ -26,10 +26,11 @@ test: $(STAMP) ## run the test suite (real Redis, Celery worker, SQLite, Postgre
 test-faults: $(STAMP) ## run the fault-injection scenarios (real processes, one fault each)
 	$(BIN)/python -m pytest -m faults tests/faults $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy and the import contracts (docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP) ## run every benchmark and write benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

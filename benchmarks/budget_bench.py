@@ -10,9 +10,9 @@ import random
 import time
 
 from benchmarks.outcome import Shown, Spec
-from workers.analysis.budget import fit_diff_to_budget
-from workers.analysis.inputs import CommitInput, FileChange
-from workers.analysis.tokens import token_counter
+from commit_digest.analysis.budget import fit_diff_to_budget
+from commit_digest.analysis.inputs import CommitInput, FileChange
+from commit_digest.analysis.tokens import token_counter
 
 TARGET_BYTES = 50 * 1024 * 1024
 FILES = 3000  # the most GitHub lists for one commit

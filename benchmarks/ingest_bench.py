@@ -36,8 +36,8 @@ from benchmarks.services import (
     running,
     wait_for_web_workers,
 )
-from webhook.signature import sign
-from workers.embedded_redis import free_port
+from commit_digest.embedded_redis import free_port
+from commit_digest.signature import sign
 
 from support import payloads
 from support.processes import gunicorn_web
@@ -58,17 +58,17 @@ BODY_MARGIN = 1.6
 COST_REQUESTS = 800
 # What one delivery's handling is made of (nested stages are indented; "rest" is the rest).
 COST_STAGES = {
-    "verify signature": "webhook.signature:verify_signature",
+    "verify signature": "commit_digest.signature:verify_signature",
     "decode JSON": "webhook.payloads:decode_body",
-    "parse push": "workers.push:parse_push",
-    "record delivery + commits": "workers.intake:record_push",
-    "  repository row": "workers.storage:ensure_repository",
-    "  delivery row": "workers.intake:claim_delivery",
-    "  commit rows": "workers.storage:insert_new_commits",
+    "parse push": "commit_digest.push:parse_push",
+    "record delivery + commits": "commit_digest.intake:record_push",
+    "  repository row": "commit_digest.storage:ensure_repository",
+    "  delivery row": "commit_digest.intake:claim_delivery",
+    "  commit rows": "commit_digest.storage:insert_new_commits",
     "check out a connection (pool, pre-ping)": "sqlalchemy.engine.base:Engine.connect",
     "commit the transaction": "sqlalchemy.engine.base:Connection._commit_impl",
-    "enqueue (Celery send_task)": "workers.queueing:publish",
-    "metrics (Redis)": "workers.metrics:Metrics.count",
+    "enqueue (Celery send_task)": "commit_digest.queueing:publish",
+    "metrics (Redis)": "commit_digest.metrics:Metrics.count",
     "log lines (structlog)": "structlog.stdlib:BoundLogger.info",
 }
 
@@ -321,9 +321,9 @@ def request_costs(env: dict[str, str], workdir: Path) -> dict[str, float]:
     WSGI directly, one request at a time, so each stage's thread CPU time is its own.
     """
     from benchmarks.stagetimer import StageTimer
+    from commit_digest.config import load_settings
+    from commit_digest.logs import configure_logging
     from webhook import create_app
-    from workers.config import load_settings
-    from workers.logs import configure_logging
 
     configure_logging("info", "json")
     logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
@@ -484,7 +484,7 @@ def notes(f: dict[str, float]) -> list[str]:
             ]
             out.append(
                 f"Fix (recording, {record:.2f} ms with the commit): each statement of "
-                f"`workers.intake.record_push` is its own round trip through SQLAlchemy "
+                f"`commit_digest.intake.record_push` is its own round trip through SQLAlchemy "
                 f"({', '.join(parts)}); a transaction with one trivial statement already costs "
                 "≈0.5 ms of CPU in SQLAlchemy + psycopg here (raw psycopg ≈0.15 ms). One "
                 f"statement with CTEs ({_ONE_STATEMENT}) records the delivery and its commits "

@@ -45,8 +45,8 @@ from benchmarks.services import (
     wait_for_web_workers,
 )
 from benchmarks.standins import TimedGitHub, TimedLLM
-from webhook.signature import sign
-from workers.embedded_redis import free_port
+from commit_digest.embedded_redis import free_port
+from commit_digest.signature import sign
 
 from support import payloads
 from support.processes import Service, celery_worker, gunicorn_web, wait_for
@@ -72,19 +72,19 @@ COST_COMMITS = 60
 # What one commit's analysis and comment are made of, measured in this process (nested stages
 # indented; the last three are summed over both tasks).
 COST_STAGES = {
-    "analyse (all)": "workers.analysis.pipeline:analyze_stored_commit",
-    "  claim the commit (DB)": "workers.analysis.pipeline:claim_commit",
-    "  fetch the commit (PyGithub)": "workers.analysis.pipeline:gather_input",
-    "  prompt overhead tokens": "workers.analysis.prompts:prompt_overhead_tokens",
-    "  fit + redact the diff": "workers.analysis.pipeline:fit_redacted",
-    "  build the prompt": "workers.analysis.prompts:build_prompt",
-    "  LLM call (openai SDK)": "workers.analysis.llm:OpenAIAnalyzer.analyze",
-    "  store the analysis (DB)": "workers.analysis.pipeline:store_result",
-    "comment (all)": "workers.analysis.comments:publish_comment",
-    "  GitHub comment calls (PyGithub)": "workers.analysis.comments:ensure_single_comment",
+    "analyse (all)": "commit_digest.analysis.pipeline:analyze_stored_commit",
+    "  claim the commit (DB)": "commit_digest.analysis.pipeline:claim_commit",
+    "  fetch the commit (PyGithub)": "commit_digest.analysis.pipeline:gather_input",
+    "  prompt overhead tokens": "commit_digest.analysis.prompts:prompt_overhead_tokens",
+    "  fit + redact the diff": "commit_digest.analysis.pipeline:fit_redacted",
+    "  build the prompt": "commit_digest.analysis.prompts:build_prompt",
+    "  LLM call (openai SDK)": "commit_digest.analysis.llm:OpenAIAnalyzer.analyze",
+    "  store the analysis (DB)": "commit_digest.analysis.pipeline:store_result",
+    "comment (all)": "commit_digest.analysis.comments:publish_comment",
+    "  GitHub comment calls (PyGithub)": "commit_digest.analysis.comments:ensure_single_comment",
     "answer JSON schema generated": "report.schema:analysis_json_schema",
-    "token counting (tiktoken)": "workers.analysis.tokens:TokenCounter.count",
-    "metrics (Redis round trips)": "workers.metrics:Metrics._send",
+    "token counting (tiktoken)": "commit_digest.analysis.tokens:TokenCounter.count",
+    "metrics (Redis round trips)": "commit_digest.metrics:Metrics._send",
 }
 
 
@@ -422,10 +422,10 @@ def analysis_costs(env: dict[str, str], pusher: Pusher) -> dict[str, float]:
     thread CPU time is its own. What the worker spends beyond this is Celery's.
     """
     from benchmarks.stagetimer import StageTimer
-    from workers.analysis import comments, pipeline
-    from workers.config import load_settings
-    from workers.logs import configure_logging
-    from workers.runtime import Runtime
+    from commit_digest.analysis import comments, pipeline
+    from commit_digest.config import load_settings
+    from commit_digest.logs import configure_logging
+    from commit_digest.runtime import Runtime
 
     configure_logging("info", "json")
     logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115

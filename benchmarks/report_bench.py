@@ -1,7 +1,7 @@
 """The nightly report of a long day: 1,000, 10,000 and 50,000 stored analyses.
 
-Rows go straight into a fresh database with SQLAlchemy (``workers.models``), one day per size,
-on SQLite and on PostgreSQL. Each size is then built by ``workers.reporting.build_report``
+Rows go straight into a fresh database with SQLAlchemy (``commit_digest.models``), one day per size,
+on SQLite and on PostgreSQL. Each size is then built by ``commit_digest.reporting.job.build_report``
 (collect → Markdown → HTML → store) in a fresh subprocess, so that its peak memory is its own:
 ``ru_maxrss`` after building minus ``ru_maxrss`` before (after a warm-up build of an empty day
 has loaded the templates). The same subprocess then times each step on its own; collecting
@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from benchmarks import ROOT
 from benchmarks.outcome import Shown, Spec, Target
 from benchmarks.services import fresh_postgres
-from workers.db import upgrade
-from workers.models import Analysis, Commit, Repository
+from commit_digest.db import upgrade
+from commit_digest.models import Analysis, Commit, Repository
 
 SIZES = (1_000, 10_000, 50_000)
 # build_report's steps, by the names it calls them; the styled document is made after the
@@ -289,9 +289,9 @@ def _reset_peak() -> None:
 
 def measure_child(database_url: str, day: date) -> dict[str, float]:
     """In a fresh process: build the day's report, each step timed and its memory peak noted."""
-    import workers.reporting as reporting
-    from workers.config import load_settings
-    from workers.runtime import Runtime
+    import commit_digest.reporting.job as reporting
+    from commit_digest.config import load_settings
+    from commit_digest.runtime import Runtime
 
     seconds: dict[str, float] = dict.fromkeys(_STEPS, 0.0)
     growth: dict[str, float] = dict.fromkeys(_STEPS, 0.0)  # kB above the step's starting RSS
@@ -357,7 +357,7 @@ def measure_child(database_url: str, day: date) -> dict[str, float]:
 
 def _render_and_convert_alone(data: Any, markdown: str) -> dict[str, float]:
     """The two steps the build overlaps, each timed on its own (GC paused, as in the build)."""
-    from report.html import markdown_to_html
+    from commit_digest.reporting.convert import markdown_to_html
     from report.render import render_markdown
 
     gc.collect()
@@ -497,7 +497,7 @@ if __name__ == "__main__":
 
 def notes(f: dict[str, float]) -> list[str]:
     """Where a long day's build goes, and what would bring it within the targets."""
-    import report.html
+    from commit_digest.reporting import convert
 
     out: list[str] = []
     key = "sqlite_10000"
@@ -546,7 +546,8 @@ def notes(f: dict[str, float]) -> list[str]:
             "field of every entry (≈73,000 calls of `report.markdown_text.inline`, one "
             "`str.split` fold and a `str.translate` only when something needs escaping); "
             "convert is cmark-gfm then nh3 on each 64 KB piece as soon as it is rendered, on "
-            f"{min(report.html.MAX_THREADS, os.cpu_count() or 1)} threads (both release the GIL), "
+            f"{min(convert.MAX_THREADS, os.cpu_count() or 1)} threads "
+            "(both release the GIL), "
             "so it runs on the other core while the template renders; "
             "the cyclic garbage collector is paused for collect and render. What is left is "
             "the CPython work of ~30 objects and ~10 strings per commit: a faster core, or "

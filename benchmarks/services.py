@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import psutil
 import sqlalchemy as sa
 
-from workers.db import upgrade
+from commit_digest.db import upgrade
 
 from support.isolation import drop_postgres_schema, forget_redis_prefix, postgres_schema_url
 from support.processes import Service

@@ -1,9 +1,9 @@
 """Where one request's or one analysis's CPU goes, measured in this process by wrapping functions.
 
-``StageTimer.wrap("record", "workers.intake:record_push")`` replaces the function everywhere it
-is referenced in a loaded module (``from x import f`` makes copies of the name) or, for
-``Class.method``, on the class, with a wrapper that adds the thread's CPU and wall time to
-the stage. ``restore()`` puts the originals back. Nothing is changed on disk; a name that no
+``StageTimer.wrap("record", "commit_digest.intake:record_push")`` replaces the function
+everywhere it is referenced in a loaded module (``from x import f`` makes copies of the name)
+or, for ``Class.method``, on the class, with a wrapper that adds the thread's CPU and wall
+time to the stage. ``restore()`` puts the originals back. Nothing is changed on disk; a name that no
 longer exists (the product moves on) is skipped and reported as missing.
 """
 

@@ -1,26 +1,17 @@
-"""Markdown → HTML (cmark-gfm, tables) → sanitised (nh3, explicit allow-list) → inline CSS.
+"""The HTML side of the report as pure functions: sanitise, style, wrap in a document.
 
 The Markdown already carries untrusted text escaped (``report.markdown_text``); sanitising
-the HTML is the second, independent line of defence. Styles are added after sanitising,
-as attributes on our own tags, because mail clients ignore ``<style>`` blocks.
-
-GitHub's cmark-gfm (C) converts a 10,000-commit day in a fraction of a second; Python-Markdown
-took 9.8 s for it and grew faster than linearly (benchmarks/RESULTS.md). The explicit
-``<a id>`` anchors of the template stand in for a table-of-contents extension.
+the HTML converted from it (``commit_digest.reporting.convert``) is the second, independent
+line of defence. Styles are added after sanitising, as attributes on our own tags, because
+mail clients ignore ``<style>`` blocks. The explicit ``<a id>`` anchors of the template stand
+in for a table-of-contents extension.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import nh3
-from cmarkgfm.cmark import Options
-
-from report import commonmark
-from report.render import split_markdown
 
 ALLOWED_TAGS = frozenset(
     {
@@ -94,51 +85,10 @@ _OPEN_TAG = re.compile(r"<(" + "|".join(STYLES) + r")(?=[\s>])")
 _STYLED_OPENING = {tag: f'<{tag} style="{style}"' for tag, style in STYLES.items()}
 
 
-# cmark-gfm (through cffi) and nh3 both release the GIL while they work, so the pieces of a
-# long report (report.render.split_markdown) convert on other cores while the next piece is
-# rendered or converted: converting one piece at a time also keeps a single piece's trees,
-# not the whole day's, in memory.
-MAX_THREADS = 4
-
-
-def markdown_to_html(text: str) -> str:
-    """The report body as sanitised HTML with our inline styles (web page and email)."""
-    return markdown_and_html(split_markdown([text]))[1]
-
-
-def markdown_and_html(pieces: Iterable[str]) -> tuple[str, str]:
-    """Join Markdown ``pieces`` and convert each, as it arrives, to sanitised, styled HTML.
-
-    Pieces must be cut between blocks (``report.render.split_markdown`` cuts between
-    entries). Returns (the Markdown, the HTML).
-    """
-    markdown: list[str] = []
-    converting: list[Future[str]] = []
-    threads = max(1, min(MAX_THREADS, os.cpu_count() or 1))
-    # made per call, not per process: a pool's threads do not survive a fork
-    with ThreadPoolExecutor(threads, thread_name_prefix="report-html") as pool:
-        for piece in pieces:
-            markdown.append(piece)
-            converting.append(pool.submit(_styled, piece))
-        html = "".join(future.result() for future in converting)
-    return "".join(markdown), html
-
-
-def _styled(piece: str) -> str:
-    return inline_styles(_convert(piece))
-
-
-def _convert(text: str) -> str:
-    raw = commonmark.to_html(
-        text,
-        # UNSAFE keeps the raw <a id> anchors of our template; untrusted text reaches the
-        # Markdown already escaped, and nh3 cleans the result whatever it holds
-        options=Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8,
-        # tables only: no autolinks, so a URL in a commit message or model output stays text
-        extensions=("table",),
-    )
+def sanitize(raw_html: str) -> str:
+    """Keep only our tags, attributes and URL schemes of HTML converted from the Markdown."""
     return nh3.clean(
-        raw,
+        raw_html,
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),

@@ -21,13 +21,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 
+from commit_digest.config import Settings, load_settings
+from commit_digest.db import upgrade
+from commit_digest.embedded_redis import EmbeddedRedis
+from commit_digest.models import Base
+from commit_digest.runtime import Runtime
+from commit_digest.signature import sign
 from webhook import create_app
-from webhook.signature import sign
-from workers.config import Settings, load_settings
-from workers.db import upgrade
-from workers.embedded_redis import EmbeddedRedis
-from workers.models import Base
-from workers.runtime import Runtime
 
 from support.isolation import drop_postgres_schema, forget_redis_prefix, postgres_schema_url
 

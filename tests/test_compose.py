@@ -23,10 +23,10 @@ import pytest
 import yaml
 from dotenv import dotenv_values
 
+from commit_digest.cli import main as cli_main
+from commit_digest.config import load_settings
+from commit_digest.queueing import QUEUES, TASK_ROUTES
 from webhook import create_app
-from webhook.cli import main as cli_main
-from workers.celery_app import QUEUES, TASK_ROUTES
-from workers.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
@@ -130,7 +130,7 @@ def option(argv: list[str], name: str) -> str | None:
 @functools.cache
 def known_variables() -> frozenset[str]:
     """Every variable ``load_settings`` reads: the names passed to ``env.<accessor>(…)``."""
-    source = (ROOT / "workers" / "config.py").read_text()
+    source = (ROOT / "commit_digest" / "config.py").read_text()
     names = frozenset(re.findall(r"\benv\.[a-z_]+\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
     assert {"DATABASE_URL", "REDIS_URL", "GITHUB_WEBHOOK_SECRET", "SMTP_URL"} <= names, names
     return names
@@ -342,7 +342,7 @@ def test_web_healthcheck_asks_a_real_route(tmp_path: Path) -> None:
 def test_commit_digest_commands_exist() -> None:
     """Every `commit-digest …` command of the stack is a subcommand of the console script."""
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["commit-digest"] == "webhook.cli:main"
+    assert scripts["commit-digest"] == "commit_digest.cli:main"
     commands = [command_of(spec) for spec in app_services().values()]
     commands = [argv for argv in commands if argv[0] == "commit-digest"]
     assert ["commit-digest", "db", "upgrade"] in commands
@@ -453,7 +453,9 @@ def test_build_context_sends_the_sources_and_no_secrets() -> None:
         if instruction == "COPY" and "--from" not in arguments
         for path in arguments.split()[:-1]
     ]
-    assert {"pyproject.toml", "README.md", "webhook", "workers", "report"} <= set(copied)
+    assert {"pyproject.toml", "README.md", "commit_digest", "webhook", "workers", "report"} <= set(
+        copied
+    )
     for path in copied:
         assert not dockerignore_excludes(f"{path}/__init__.py" if "." not in path else path), path
     for path in (".env", "var/commit-digest.db", ".venv/bin/python", "tests/conftest.py"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from workers.config import load_settings
-from workers.reporting import build_report, send_report
-from workers.runtime import Runtime
+from commit_digest.config import load_settings
+from commit_digest.reporting.job import build_report, send_report
+from commit_digest.runtime import Runtime
 
 from conftest import deliver
 from support import payloads

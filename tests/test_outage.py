@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from webhook.signature import sign
-from workers.config import load_settings
-from workers.db import upgrade
-from workers.embedded_redis import EmbeddedRedis, free_port
-from workers.models import Analysis, Commit, Delivery, Repository
-from workers.runtime import Runtime
+from commit_digest.config import load_settings
+from commit_digest.db import upgrade
+from commit_digest.embedded_redis import EmbeddedRedis, free_port
+from commit_digest.models import Analysis, Commit, Delivery, Repository
+from commit_digest.runtime import Runtime
+from commit_digest.signature import sign
 
 from conftest import SECRET, base_env
 from support import payloads

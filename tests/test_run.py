@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from workers.embedded_redis import free_port
+from commit_digest.embedded_redis import free_port
 
 from support.processes import ROOT, wait_for
 
@@ -32,7 +32,7 @@ def test_run_prints_a_working_curl_and_stops_cleanly(tmp_path: Path) -> None:
     }
     log = (tmp_path / "run.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "webhook.cli", "run", "--workers", "2"],
+        [sys.executable, "-m", "commit_digest.cli", "run", "--workers", "2"],
         cwd=tmp_path,
         env=env,
         stdout=log,
@@ -62,7 +62,16 @@ def test_run_prints_a_working_curl_and_stops_cleanly(tmp_path: Path) -> None:
 
         def report() -> str | None:
             result = subprocess.run(
-                [sys.executable, "-m", "webhook.cli", "report", "--date", day, "--language", "en"],
+                [
+                    sys.executable,
+                    "-m",
+                    "commit_digest.cli",
+                    "report",
+                    "--date",
+                    day,
+                    "--language",
+                    "en",
+                ],
                 cwd=tmp_path,
                 env=env,
                 capture_output=True,

@@ -15,10 +15,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from workers.config import Settings, load_settings
-from workers.errors import ConfigError
-from workers.logs import configure_logging
-from workers.runtime import Runtime
+from commit_digest.config import Settings, load_settings
+from commit_digest.errors import ConfigError
+from commit_digest.logs import configure_logging
+from commit_digest.runtime import Runtime
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub's own cap on a delivery
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import structlog
 
-from workers.intake import DeliveryInfo, mark_not_queued, record_other_event, record_push
-from workers.push import parse_push
-from workers.queueing import ANALYZE, FETCH_PUSH, publish
-from workers.runtime import Runtime
+from commit_digest.intake import DeliveryInfo, mark_not_queued, record_other_event, record_push
+from commit_digest.push import parse_push
+from commit_digest.queueing import ANALYZE, FETCH_PUSH, publish
+from commit_digest.runtime import Runtime
 
 log = structlog.get_logger("webhook")
 

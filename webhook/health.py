@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from workers.runtime import Runtime
+from commit_digest.runtime import Runtime
 
 blueprint = Blueprint("health", __name__)
 

@@ -9,12 +9,12 @@ import structlog
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from commit_digest.intake import DeliveryInfo
+from commit_digest.push import PayloadError
+from commit_digest.runtime import Runtime
+from commit_digest.signature import verify_signature
 from webhook.events import handler_for
 from webhook.payloads import BodyError, decode_body
-from webhook.signature import verify_signature
-from workers.intake import DeliveryInfo
-from workers.push import PayloadError
-from workers.runtime import Runtime
 
 log = structlog.get_logger("webhook")
 blueprint = Blueprint("intake", __name__)
@@ -33,7 +33,7 @@ def github_webhook() -> ResponseReturnValue:
     body = request.get_data(cache=False)  # werkzeug stops reading past MAX_CONTENT_LENGTH: 413
     signature = request.headers.get("X-Hub-Signature-256")
     if not verify_signature(body, signature, rt.settings.webhook_secrets):
-        log.warning("webhook.signature.invalid", present=signature is not None)
+        log.warning("commit_digest.signature.invalid", present=signature is not None)
         return _error(rt, 401, "invalid or missing X-Hub-Signature-256", "invalid-signature")
     event = request.headers.get("X-GitHub-Event", "")
     guid = request.headers.get("X-GitHub-Delivery", "")

@@ -13,10 +13,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from workers.celery_app import QUEUES
-from workers.metrics import families
-from workers.models import Analysis, Commit
-from workers.runtime import Runtime
+from commit_digest.metrics import families
+from commit_digest.models import Analysis, Commit
+from commit_digest.queueing import QUEUES
+from commit_digest.runtime import Runtime
 
 blueprint = Blueprint("metrics", __name__)
 

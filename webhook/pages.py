@@ -16,10 +16,11 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from report.html import html_document, inline_styles, markdown_to_html
-from workers.models import Report
-from workers.queries import analysis_json, find_commit
-from workers.runtime import Runtime
+from commit_digest.models import Report
+from commit_digest.queries import analysis_json, find_commit
+from commit_digest.reporting.convert import markdown_to_html
+from commit_digest.runtime import Runtime
+from report.html import html_document, inline_styles
 
 blueprint = Blueprint("pages", __name__)
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from workers.errors import CommitDigestError
+from commit_digest.errors import CommitDigestError
 
 
 class BodyError(CommitDigestError):

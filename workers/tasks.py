@@ -23,23 +23,23 @@ from celery.signals import (
 )
 from sqlalchemy.exc import OperationalError
 
-from report.days import previous_day
-from report.errors import SendFailed
-from workers.analysis.comments import (
+from commit_digest.analysis.comments import (
     comment_is_queued,
     comments_enabled,
     publish_comment,
     send_comment_task,
 )
-from workers.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
-from workers.celery_app import MAX_COUNTDOWN, app, settings_of
-from workers.compare import fetch_push_commits as record_missing_commits
-from workers.errors import GitHubRateLimited, GitHubUnavailable
-from workers.logs import configure_logging
-from workers.queueing import ANALYZE, publish
-from workers.reporting import daily_report_step
-from workers.runtime import worker_runtime
-from workers.sweep import sweep as run_sweep
+from commit_digest.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
+from commit_digest.compare import fetch_push_commits as record_missing_commits
+from commit_digest.errors import GitHubRateLimited, GitHubUnavailable
+from commit_digest.logs import configure_logging
+from commit_digest.queueing import ANALYZE, MAX_COUNTDOWN, publish, settings_of
+from commit_digest.reporting.job import daily_report_step
+from commit_digest.runtime import worker_runtime
+from commit_digest.sweep import sweep as run_sweep
+from report.days import previous_day
+from report.errors import SendFailed
+from workers.celery_app import app
 
 log = structlog.get_logger(__name__)
 
@@ -64,8 +64,8 @@ def _load_before_fork(**_: Any) -> None:
     met a fresh process waited over a second longer (the pipeline benchmark's p99). Nothing
     here opens a connection or starts a thread, which a fork would not carry over.
     """
-    from workers.analysis import llm  # noqa: F401 - the openai SDK and our adapter
-    from workers.analysis.tokens import token_counter
+    from commit_digest.analysis import llm  # noqa: F401 - the openai SDK and our adapter
+    from commit_digest.analysis.tokens import token_counter
 
     token_counter(settings_of(app).openai_model).count("commit-digest")
 

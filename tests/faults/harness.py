@@ -28,21 +28,21 @@ from typing import Any
 import psutil
 from sqlalchemy import func, or_, select, update
 
+from commit_digest.config import load_settings
+from commit_digest.embedded_redis import EmbeddedRedis, free_port
+from commit_digest.models import Analysis, Commit, CommitComment, ReportSend, Repository
+from commit_digest.queueing import DAILY_REPORT
+from commit_digest.runtime import Runtime
+from commit_digest.signature import sign
 from report.comment import is_ours, marker_for
-from webhook.signature import sign
-from workers.config import load_settings
-from workers.embedded_redis import EmbeddedRedis, free_port
-from workers.models import Analysis, Commit, CommitComment, ReportSend, Repository
-from workers.queueing import DAILY_REPORT
-from workers.runtime import Runtime
 
 from conftest import GITHUB_TOKEN, SECRET, base_env
 from support import payloads
 from support.processes import Service, celery_beat, celery_worker, gunicorn_web
 
 SWEEP_INTERVAL = 2.0
-# Past REQUEUE_AFTER (15 min) and CLAIM_LEASE (12 min) of workers.sweep / workers.analysis.pipeline,
-# and SEND_LEASE (10 min) of workers.reporting: how far `fast_forward` moves their clocks.
+# Past REQUEUE_AFTER (15 min) and CLAIM_LEASE (12 min) of commit_digest.sweep / commit_digest.analysis.pipeline,
+# and SEND_LEASE (10 min) of commit_digest.reporting.job: how far `fast_forward` moves their clocks.
 FAST_FORWARD = timedelta(minutes=16)
 # After the report: long enough for two more sweeps to queue anything they would queue twice.
 QUIET_SECONDS = 2 * SWEEP_INTERVAL + 2

@@ -14,7 +14,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from workers.db import upgrade
+from commit_digest.db import upgrade
 
 from support.isolation import drop_postgres_schema, postgres_schema_url
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from workers.models import Delivery
+from commit_digest.models import Delivery
 
 from .harness import FaultStack, Push, check, kill, poll
 

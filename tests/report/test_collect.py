@@ -9,13 +9,13 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
+from commit_digest.config import Settings
+from commit_digest.models import Analysis as AnalysisRow
+from commit_digest.models import Commit
+from commit_digest.reporting.job import collect_day
+from commit_digest.runtime import Runtime
 from report.days import day_window, previous_day
 from report.render import render_markdown
-from workers.config import Settings
-from workers.models import Analysis as AnalysisRow
-from workers.models import Commit
-from workers.reporting import collect_day
-from workers.runtime import Runtime
 
 from conftest import deliver
 from support import payloads

@@ -9,9 +9,9 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from webhook.cli import main
-from workers.queueing import DAILY_REPORT
-from workers.reporting import build_report, send_report
+from commit_digest.cli import main
+from commit_digest.queueing import DAILY_REPORT
+from commit_digest.reporting.job import build_report, send_report
 
 from conftest import deliver
 from support import payloads

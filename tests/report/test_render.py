@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from commit_digest.reporting.convert import markdown_to_html
 from report.data import DayReport
-from report.html import html_document, markdown_to_html
+from report.html import html_document
 from report.render import LANGUAGES, render_markdown, render_markdown_pieces, split_markdown
 
 from support.html_check import parse
@@ -151,13 +152,14 @@ def test_html_document_has_inline_styles() -> None:
 
 def test_html_converted_in_pieces_equals_the_whole() -> None:
     """Cutting the Markdown between entries changes nothing in the HTML."""
+    from commit_digest.reporting import convert
     from report import html
 
     text = render_markdown(many_commits(300), "en")
-    whole = html.inline_styles(html._convert(text))
+    whole = convert._styled(text)
     pieces = list(split_markdown([text], 2_000))
     assert len(pieces) > 20
-    markdown, converted = html.markdown_and_html(pieces)
+    markdown, converted = convert.markdown_and_html(pieces)
     assert markdown == text
     # a long list of one-line entries may be cut into consecutive lists; nothing else changes
     list_break = f'</ul>\n<ul style="{html.STYLES["ul"]}">\n'
@@ -166,7 +168,7 @@ def test_html_converted_in_pieces_equals_the_whole() -> None:
 
 def test_the_report_rendered_in_pieces_is_the_report() -> None:
     """Pieces made while rendering join to the Markdown, and convert to the page's HTML."""
-    from report import html
+    from commit_digest.reporting import convert
 
     for day in (sample_day(), many_commits(400), DayReport(date(2026, 2, 3), UTC_ZONE, ())):
         for language in LANGUAGES:
@@ -175,9 +177,9 @@ def test_the_report_rendered_in_pieces_is_the_report() -> None:
             assert "".join(pieces) == text
             assert pieces == list(split_markdown([text], 3_000))
             # the email's HTML (made while rendering) is the web page's (made from the archive)
-            assert html.markdown_and_html(render_markdown_pieces(day, language)) == (
+            assert convert.markdown_and_html(render_markdown_pieces(day, language)) == (
                 text,
-                html.markdown_to_html(text),
+                convert.markdown_to_html(text),
             )
 
 

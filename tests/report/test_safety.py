@@ -8,8 +8,9 @@ from email import message_from_bytes, policy
 
 import pytest
 
+from commit_digest.reporting.convert import markdown_to_html
 from report.data import Entry, RepositoryDay
-from report.html import ALLOWED_TAGS, html_document, markdown_to_html
+from report.html import ALLOWED_TAGS, html_document
 from report.mail import build_message, subject_for
 from report.render import render_markdown
 from report.schema import Analysis, Insights, ScopeItem

@@ -18,11 +18,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from commit_digest.config import load_settings
+from commit_digest.embedded_redis import free_port
+from commit_digest.reporting.job import sender_for
 from report.errors import SendFailed
 from report.send import SmtpSender
-from workers.config import load_settings
-from workers.embedded_redis import free_port
-from workers.reporting import sender_for
 
 from support.smtp import MailSink
 

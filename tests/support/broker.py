@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import redis
 
-from workers.celery_app import QUEUES
-from workers.config import Settings
+from commit_digest.config import Settings
+from commit_digest.queueing import QUEUES
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from workers.embedded_redis import free_port
+from commit_digest.embedded_redis import free_port
 
 
 @dataclass

@@ -10,10 +10,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
+from commit_digest.config import Settings, load_settings
+from commit_digest.models import Analysis, Commit, Repository
+from commit_digest.runtime import Runtime
 from webhook import create_app
-from workers.config import Settings, load_settings
-from workers.models import Analysis, Commit, Repository
-from workers.runtime import Runtime
 
 from support.processes import Service, celery_worker, wait_for
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from webhook.signature import sign
-from workers.models import Delivery
-from workers.runtime import Runtime
+from commit_digest.models import Delivery
+from commit_digest.runtime import Runtime
+from commit_digest.signature import sign
 
 from conftest import FIXTURES, SECRET
 

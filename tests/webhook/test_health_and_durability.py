@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from commit_digest.config import Settings, load_settings
+from commit_digest.embedded_redis import free_port
+from commit_digest.models import Commit
+from commit_digest.runtime import Runtime
+from commit_digest.sweep import sweep
 from webhook import create_app
-from workers.config import Settings, load_settings
-from workers.embedded_redis import free_port
-from workers.models import Commit
-from workers.runtime import Runtime
-from workers.sweep import sweep
 
 from conftest import base_env, deliver
 from support import payloads

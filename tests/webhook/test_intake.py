@@ -9,9 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from workers.config import Settings
-from workers.models import Commit, Delivery, Repository
-from workers.runtime import Runtime
+from commit_digest.config import Settings
+from commit_digest.models import Commit, Delivery, Repository
+from commit_digest.runtime import Runtime
 
 from conftest import deliver, payload_bytes
 from support import payloads
@@ -165,8 +165,8 @@ def test_old_secret_is_accepted_during_rotation(
     database_url: str, redis_url: str, redis_key_prefix: str, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     """With GITHUB_WEBHOOK_SECRET=new,old both secrets verify."""
+    from commit_digest.config import load_settings
     from webhook import create_app
-    from workers.config import load_settings
 
     from conftest import base_env
 

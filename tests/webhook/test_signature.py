@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webhook.signature import sign, verify_signature
+from commit_digest.signature import sign, verify_signature
 
 # GitHub's documentation: validating webhook deliveries.
 VECTOR_SECRET = "It's a Secret to Everybody"

@@ -9,7 +9,7 @@ import signal
 import psutil
 from sqlalchemy import select
 
-from workers.models import Analysis, Commit, Repository
+from commit_digest.models import Analysis, Commit, Repository
 
 from conftest import deliver
 from support import payloads

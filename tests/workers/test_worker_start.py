@@ -13,7 +13,7 @@ PROBE = """
 import json, sys
 from celery.signals import worker_init
 import workers.tasks
-from workers.analysis.tokens import token_counter
+from commit_digest.analysis.tokens import token_counter
 before = "openai" in sys.modules
 worker_init.send(sender=None)
 print(json.dumps({"before": before, "after": "openai" in sys.modules,

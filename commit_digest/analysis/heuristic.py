@@ -1,0 +1,227 @@
+"""Analyse a commit without an LLM: conventional-commit prefix, paths touched and size."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from commit_digest.analysis.inputs import CommitInput, FileChange
+from commit_digest.analysis.paths import PathKind, classify
+from report.schema import Analysis, ChangeType, Importance, Insights, ScopeItem
+
+_CONVENTIONAL = re.compile(
+    r"^(?P<type>[a-zA-Z]+)(\((?P<scope>[^)]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$"
+)
+_PREFIX_TYPES = {
+    "feat": ChangeType.FEATURE,
+    "feature": ChangeType.FEATURE,
+    "fix": ChangeType.BUGFIX,
+    "bugfix": ChangeType.BUGFIX,
+    "hotfix": ChangeType.BUGFIX,
+    "refactor": ChangeType.REFACTOR,
+    "perf": ChangeType.PERFORMANCE,
+    "performance": ChangeType.PERFORMANCE,
+    "docs": ChangeType.DOCS,
+    "doc": ChangeType.DOCS,
+    "test": ChangeType.TEST,
+    "tests": ChangeType.TEST,
+    "build": ChangeType.BUILD,
+    "deps": ChangeType.BUILD,
+    "ci": ChangeType.CI,
+    "chore": ChangeType.CHORE,
+    "security": ChangeType.SECURITY,
+    "sec": ChangeType.SECURITY,
+    "revert": ChangeType.REVERT,
+    "style": ChangeType.STYLE,
+}
+_KIND_TYPES = {
+    PathKind.DOCS: ChangeType.DOCS,
+    PathKind.TEST: ChangeType.TEST,
+    PathKind.CI: ChangeType.CI,
+    PathKind.BUILD: ChangeType.BUILD,
+    PathKind.LOCKFILE: ChangeType.BUILD,
+}
+_KEYWORDS = (
+    (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
+    (re.compile(r"^revert\b", re.I), ChangeType.REVERT),
+    (re.compile(r"\b(fix(es|ed)?|bug|crash|regression|broken)\b", re.I), ChangeType.BUGFIX),
+    (re.compile(r"\b(perf|faster|speed ?up|optimi[sz]e)", re.I), ChangeType.PERFORMANCE),
+    (re.compile(r"\b(refactor|clean ?up|rename|simplif)", re.I), ChangeType.REFACTOR),
+    (re.compile(r"\b(add(s|ed)?|implement|introduce|support|new)\b", re.I), ChangeType.FEATURE),
+)
+_RUNTIME_KINDS = frozenset({PathKind.SOURCE})
+LARGE_CHANGE_LINES = 800
+LARGE_CHANGE_FILES = 40
+
+_TEXT = {
+    "zh-CN": {
+        "summary": "{subject}。本提交共变更 {files} 个文件{lines}，主要涉及 {areas}。",
+        "lines": "（+{add}/−{rm} 行）",
+        "areas_none": "（无文件信息）",
+        "note": "{total} 个文件：{parts}",
+        "added": "新增 {n}",
+        "modified": "修改 {n}",
+        "removed": "删除 {n}",
+        "renamed": "重命名 {n}",
+        "breaking": "提交信息声明了不兼容变更（BREAKING CHANGE），依赖方需要相应调整。",
+        "risk_large": "变更规模较大（{files} 个文件，{lines} 行），评审时容易遗漏问题。",
+        "risk_no_tests": "修改了运行时代码但没有同时修改测试。",
+        "risk_partial": "仅根据 webhook 携带的文件列表分析，未看到具体 diff。",
+        "rec_tests": "为本次行为变更补充或更新测试。",
+        "rec_split": "考虑将大型变更拆分为更小的提交以便评审。",
+        "rec_breaking": "在发布说明中写明不兼容变更及迁移方式。",
+    },
+    "en": {
+        "summary": "{subject}. The commit changes {files} file(s){lines}, mainly in {areas}.",
+        "lines": " (+{add}/-{rm} lines)",
+        "areas_none": "(no file information)",
+        "note": "{total} file(s): {parts}",
+        "added": "{n} added",
+        "modified": "{n} modified",
+        "removed": "{n} removed",
+        "renamed": "{n} renamed",
+        "breaking": "The message declares a breaking change; dependants must adapt.",
+        "risk_large": "A large change ({files} files, {lines} lines) is easy to under-review.",
+        "risk_no_tests": "Runtime code changed without any test changing with it.",
+        "risk_partial": "Analysed from the webhook's file list only; the diff was not seen.",
+        "rec_tests": "Add or update tests for the changed behaviour.",
+        "rec_split": "Consider splitting large changes into smaller commits for review.",
+        "rec_breaking": "Document the breaking change and the migration in the release notes.",
+    },
+}
+
+
+def change_type_of(commit: CommitInput) -> tuple[ChangeType, bool]:
+    """The change type and whether a breaking change is declared."""
+    subject = commit.subject
+    breaking = "BREAKING CHANGE" in commit.message or "BREAKING-CHANGE" in commit.message
+    match = _CONVENTIONAL.match(subject)
+    if match:
+        breaking = breaking or bool(match["bang"])
+        prefix_type = _PREFIX_TYPES.get(match["type"].lower())
+        if prefix_type is not None:
+            return prefix_type, breaking
+    if subject.lower().startswith("merge "):
+        return ChangeType.CHORE, breaking
+    kinds = {classify(f.path) for f in commit.files}
+    if len(kinds) == 1 and (only := next(iter(kinds))) in _KIND_TYPES:
+        return _KIND_TYPES[only], breaking
+    for pattern, change_type in _KEYWORDS:
+        if pattern.search(subject):
+            return change_type, breaking
+    return ChangeType.CHORE, breaking
+
+
+def importance_of(change_type: ChangeType, breaking: bool, commit: CommitInput) -> Importance:
+    """Apply the importance rubric of the prompt to what the heuristics can see."""
+    kinds = {classify(f.path) for f in commit.files}
+    touches_runtime = bool(kinds & _RUNTIME_KINDS) or not commit.files
+    if breaking or change_type is ChangeType.SECURITY:
+        return Importance.HIGH
+    if change_type in (
+        ChangeType.FEATURE,
+        ChangeType.BUGFIX,
+        ChangeType.PERFORMANCE,
+        ChangeType.REVERT,
+    ):
+        return Importance.HIGH if touches_runtime else Importance.MEDIUM
+    if change_type in (ChangeType.BUILD, ChangeType.CI):
+        return Importance.MEDIUM
+    if (
+        kinds & {PathKind.EXAMPLE, PathKind.CONFIG}
+        and not kinds & _RUNTIME_KINDS
+        and change_type is ChangeType.CHORE
+    ):
+        return Importance.MEDIUM
+    return Importance.LOW
+
+
+def heuristic_analysis(commit: CommitInput, language: str) -> Analysis:
+    """A complete, schema-valid analysis from the message, paths and size alone."""
+    text = _TEXT[language]
+    change_type, breaking = change_type_of(commit)
+    importance = importance_of(change_type, breaking, commit)
+    additions = sum(f.additions or 0 for f in commit.files)
+    deletions = sum(f.deletions or 0 for f in commit.files)
+    has_counts = any(f.additions is not None for f in commit.files)
+    scope = _scope(commit.files, text)
+    areas = (
+        "、".join(f"`{s.area}`" for s in scope[:4])
+        if language == "zh-CN"
+        else ", ".join(f"`{s.area}`" for s in scope[:4])
+    )
+    subject = (
+        _CONVENTIONAL.sub(lambda m: m["desc"], commit.subject).strip().rstrip("。.")
+        or commit.sha[:7]
+    )
+    summary = text["summary"].format(
+        subject=subject,
+        files=max(commit.files_total, len(commit.files)),
+        lines=text["lines"].format(add=additions, rm=deletions) if has_counts else "",
+        areas=areas or text["areas_none"],
+    )
+    kinds = Counter(classify(f.path) for f in commit.files)
+    risks: list[str] = []
+    recommendations: list[str] = []
+    if additions + deletions > LARGE_CHANGE_LINES or len(commit.files) > LARGE_CHANGE_FILES:
+        risks.append(
+            text["risk_large"].format(files=len(commit.files), lines=additions + deletions)
+        )
+        recommendations.append(text["rec_split"])
+    if (
+        kinds[PathKind.SOURCE]
+        and not kinds[PathKind.TEST]
+        and change_type in (ChangeType.FEATURE, ChangeType.BUGFIX, ChangeType.PERFORMANCE)
+    ):
+        risks.append(text["risk_no_tests"])
+        recommendations.append(text["rec_tests"])
+    if commit.source == "delivery":
+        risks.append(text["risk_partial"])
+    if breaking:
+        recommendations.append(text["rec_breaking"])
+    return Analysis(
+        change_type=change_type,
+        importance=importance,
+        summary=summary[:4000],
+        impact_scope=scope,
+        insights=Insights(
+            architecture="",
+            performance="",
+            security="",
+            compatibility=text["breaking"] if breaking else "",
+        ),
+        risks=risks,
+        recommendations=recommendations,
+        breaking_change=breaking,
+    )
+
+
+def _scope(files: tuple[FileChange, ...], text: dict[str, str]) -> list[ScopeItem]:
+    """Group changed files by area (their first two directories), largest areas first."""
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
+    for change in files:
+        area = _area(change.path)
+        status = change.status if change.status in ("added", "removed", "renamed") else "modified"
+        groups[area][status] += 1
+    ordered = sorted(groups.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    items = []
+    for area, counts in ordered[:12]:
+        parts = [
+            text[s].format(n=counts[s])
+            for s in ("added", "modified", "removed", "renamed")
+            if counts[s]
+        ]
+        items.append(
+            ScopeItem(
+                area=area,
+                note=text["note"].format(total=sum(counts.values()), parts=", ".join(parts)),
+            )
+        )
+    return items
+
+
+def _area(path: str) -> str:
+    parts = path.split("/")
+    if len(parts) == 1:
+        return path
+    return "/".join(parts[: min(2, len(parts) - 1)]) + "/"

@@ -1,0 +1,314 @@
+"""The LLM boundary: send a prompt to an OpenAI-compatible server, get back a validated analysis.
+
+Library errors are mapped onto ``commit_digest.errors``: ``LLMUnavailable`` (retry later, honouring
+``retry_after``), ``LLMOutputInvalid`` (retry with a smaller budget) and ``LLMRejected``
+(retrying will not help; the message says which setting to check). The SDK never retries on
+its own: Celery owns retries and their backoff.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+from urllib.parse import urlsplit
+
+import openai
+import structlog
+from openai import omit
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat.completion_create_params import ResponseFormat
+from pydantic import ValidationError
+
+from commit_digest.analysis.prompts import Prompt, system_with_schema
+from commit_digest.config import Settings
+from commit_digest.errors import LLMOutputInvalid, LLMRejected, LLMUnavailable
+from report.schema import Analysis, analysis_json_schema
+
+log = structlog.get_logger(__name__)
+
+OPENAI_API_URL = "https://api.openai.com/v1"
+SCHEMA_NAME = "commit_analysis"
+Mode = Literal["json_schema", "json_object"]
+
+# Base URLs whose server refused json_schema: asking again would cost a failed request per commit.
+_json_object_only: set[str] = set()
+_json_object_only_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    """A validated analysis with the model that wrote it and what it cost."""
+
+    analysis: Analysis
+    model: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    mode: Mode
+
+
+class Analyzer(Protocol):
+    """Anything that turns a prompt into a validated analysis."""
+
+    def analyze(self, prompt: Prompt, *, max_output_tokens: int) -> LLMResult:
+        """Return the analysis the model writes for ``prompt``."""
+        ...
+
+
+def forget_server_capabilities() -> None:
+    """Forget which servers refused json_schema, so the next call asks for it again."""
+    with _json_object_only_lock:
+        _json_object_only.clear()
+
+
+class OpenAIAnalyzer:
+    """Analyse commits with the Chat Completions API of OpenAI or a compatible server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        # Passed explicitly so the SDK does not read OPENAI_BASE_URL behind load_settings' back.
+        self._base_url = (settings.openai_base_url or OPENAI_API_URL).rstrip("/")
+        self._client = openai.OpenAI(
+            base_url=self._base_url,
+            # Self-hosted servers need no key, but the SDK refuses to start without one.
+            api_key=settings.openai_api_key or "not-needed",
+            timeout=settings.llm_timeout,
+            max_retries=0,
+        )
+        # api.openai.com rejects max_tokens for reasoning models; vLLM, llama.cpp, Ollama and
+        # LM Studio read max_tokens and some ignore max_completion_tokens.
+        host = urlsplit(self._base_url).hostname or ""
+        self._limit_parameter = (
+            "max_completion_tokens" if host == "api.openai.com" else "max_tokens"
+        )
+        self._where = _server_name(self._base_url)
+
+    @property
+    def mode(self) -> Mode:
+        """Return the response format the next request asks for."""
+        with _json_object_only_lock:
+            return "json_object" if self._base_url in _json_object_only else "json_schema"
+
+    def analyze(self, prompt: Prompt, *, max_output_tokens: int) -> LLMResult:
+        """Send ``prompt`` and return the validated analysis, or raise an ``LLM*`` error."""
+        mode = self.mode
+        try:
+            completion = self._complete(prompt, mode, max_output_tokens)
+        except _JsonSchemaUnsupported:
+            log.warning("llm.json_schema.unsupported", server=self._where, fallback="json_object")
+            with _json_object_only_lock:
+                _json_object_only.add(self._base_url)
+            mode = "json_object"
+            completion = self._complete(prompt, mode, max_output_tokens)
+        result = self._result(completion, mode, max_output_tokens)
+        log.info(
+            "llm.analysed",
+            model=result.model,
+            mode=mode,
+            usage_in=result.tokens_in,
+            usage_out=result.tokens_out,
+            cost_usd=result.cost_usd,
+        )
+        return result
+
+    def _complete(self, prompt: Prompt, mode: Mode, max_output_tokens: int) -> ChatCompletion:
+        messages: list[ChatCompletionMessageParam] = [
+            {
+                "role": "system",
+                "content": prompt.system if mode == "json_schema" else system_with_schema(prompt),
+            },
+            {"role": "user", "content": prompt.user},
+        ]
+        response_format: ResponseFormat = (
+            {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": SCHEMA_NAME,
+                    "strict": True,
+                    "schema": analysis_json_schema(),
+                },
+            }
+            if mode == "json_schema"
+            else {"type": "json_object"}
+        )
+        try:
+            completion = self._client.chat.completions.create(
+                model=self._settings.openai_model,
+                messages=messages,
+                response_format=response_format,
+                max_tokens=max_output_tokens if self._limit_parameter == "max_tokens" else omit,
+                max_completion_tokens=(
+                    max_output_tokens if self._limit_parameter == "max_completion_tokens" else omit
+                ),
+            )
+        except openai.APITimeoutError as error:
+            raise LLMUnavailable(
+                f"the LLM server at {self._where} did not answer within "
+                f"{self._settings.llm_timeout:g} s (LLM_TIMEOUT)"
+            ) from error
+        except openai.APIConnectionError as error:
+            raise LLMUnavailable(
+                f"could not reach the LLM server at {self._where}; check OPENAI_BASE_URL"
+            ) from error
+        except openai.APIStatusError as error:
+            if mode == "json_schema" and _rejects_json_schema(error):
+                raise _JsonSchemaUnsupported from error
+            raise self._status_error(error) from error
+        except json.JSONDecodeError as error:
+            raise LLMUnavailable(
+                f"the LLM server at {self._where} sent a malformed answer (not JSON)"
+            ) from error
+        # A proxy's error page with status 200 comes back from the SDK as text, not a completion.
+        if not isinstance(completion, ChatCompletion):
+            raise LLMUnavailable(
+                f"the LLM server at {self._where} did not answer with a chat completion"
+            )
+        return completion
+
+    def _status_error(self, error: openai.APIStatusError) -> LLMUnavailable | LLMRejected:
+        status = error.status_code
+        code = f" ({error.code})" if error.code else ""
+        model = self._settings.openai_model
+        if status == 429 and error.code == "insufficient_quota":
+            return LLMRejected(
+                f"the LLM server at {self._where} answered 429{code}: the account has no quota "
+                "left; check the billing of the account behind OPENAI_API_KEY"
+            )
+        if status == 429:
+            return LLMUnavailable(
+                f"the LLM server at {self._where} is rate limiting us (429{code})",
+                retry_after=retry_after_seconds(error.response.headers),
+            )
+        if status in (408, 409) or status >= 500:
+            return LLMUnavailable(
+                f"the LLM server at {self._where} answered {status}{code}",
+                retry_after=retry_after_seconds(error.response.headers),
+            )
+        if status == 401:
+            hint = "check OPENAI_API_KEY"
+        elif status == 403:
+            hint = f"check that OPENAI_API_KEY may use the model {model!r} (OPENAI_MODEL)"
+        elif status == 404:
+            hint = (
+                f"check OPENAI_MODEL ({model!r}) and that OPENAI_BASE_URL "
+                "points at the API root, usually ending in /v1"
+            )
+        elif error.code == "context_length_exceeded":
+            hint = (
+                f"the prompt does not fit the context window of {model!r}; lower "
+                "LLM_INPUT_TOKEN_BUDGET or LLM_MAX_OUTPUT_TOKENS"
+            )
+        else:
+            hint = (
+                f"check that OPENAI_MODEL ({model!r}) and OPENAI_BASE_URL name a server "
+                "and model that serve chat completions"
+            )
+        return LLMRejected(
+            f"the LLM server at {self._where} refused the request ({status}{code}): {hint}"
+        )
+
+    def _result(self, completion: ChatCompletion, mode: Mode, max_output_tokens: int) -> LLMResult:
+        # The SDK does not validate answers, so a broken server can leave any field None.
+        choices = completion.choices
+        if not choices:
+            raise LLMOutputInvalid("the answer held no choices")
+        choice = choices[0]
+        finish_reason = getattr(choice, "finish_reason", None)
+        if finish_reason == "length":
+            raise LLMOutputInvalid(f"the answer was cut off at {max_output_tokens} output tokens")
+        if finish_reason == "content_filter":
+            raise LLMOutputInvalid("the answer was stopped by the server's content filter")
+        message = getattr(choice, "message", None)
+        if getattr(message, "refusal", None):
+            raise LLMOutputInvalid("the model refused to analyse the commit")
+        content = getattr(message, "content", None)
+        if not content or not content.strip():
+            raise LLMOutputInvalid("the answer was empty")
+        try:
+            analysis = Analysis.model_validate_json(content)
+        except ValidationError as error:
+            # Not chained: pydantic's message quotes the model's output.
+            raise LLMOutputInvalid(describe_validation_error(error)) from None
+        model = completion.model or self._settings.openai_model
+        usage = completion.usage
+        tokens_in = (usage.prompt_tokens or 0) if usage else 0
+        tokens_out = (usage.completion_tokens or 0) if usage else 0
+        return LLMResult(
+            analysis=analysis,
+            model=model,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=self._cost(model, tokens_in, tokens_out),
+            mode=mode,
+        )
+
+    def _cost(self, model: str, tokens_in: int, tokens_out: int) -> float:
+        price = self._settings.price_of(model)
+        if price is None:
+            return 0.0
+        # Rounded to a millionth of a cent: float noise would otherwise show in sums and tests.
+        return round((tokens_in * price[0] + tokens_out * price[1]) / 1_000_000, 8)
+
+
+class _JsonSchemaUnsupported(Exception):
+    """The server refused ``response_format`` json_schema; ask again with json_object."""
+
+
+def _rejects_json_schema(error: openai.APIStatusError) -> bool:
+    """Tell whether a 4xx answer is the server refusing structured outputs (vLLM, llama.cpp)."""
+    if error.status_code not in (400, 422):
+        return False
+    text = f"{error.message} {error.param or ''} {error.body!r}".lower()
+    return "json_schema" in text or "response_format" in text
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Read how long the server asks us to wait from ``retry-after-ms`` or ``Retry-After``."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        raw = lowered.get(name)
+        if raw is None:
+            continue
+        try:
+            seconds = float(raw) / divisor
+        except ValueError:
+            continue
+        if math.isfinite(seconds) and seconds >= 0:
+            return seconds
+    raw = lowered.get("retry-after")
+    if raw:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(0.0, when.timestamp() - time.time())
+    return None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Say in one line why the answer is not an analysis, without quoting the answer."""
+    problems = error.errors(include_url=False, include_input=False, include_context=False)
+    for problem in problems:
+        if problem["type"] == "json_invalid":
+            return f"the answer is not valid JSON ({problem['msg']})"
+    shown = [
+        f"{'.'.join(str(part) for part in problem['loc'])[:80] or 'the answer'}: {problem['msg']}"
+        for problem in problems[:3]
+    ]
+    more = f"; {len(problems) - 3} more" if len(problems) > 3 else ""
+    return f"the answer does not match the analysis schema ({'; '.join(shown)}{more})"
+
+
+def _server_name(base_url: str) -> str:
+    """Return the scheme, host and port of ``base_url``: enough for a message, no credentials."""
+    parts = urlsplit(base_url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"

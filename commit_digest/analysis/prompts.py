@@ -1,0 +1,192 @@
+"""Build the prompt for one commit from the versioned templates in ``prompt_templates/<version>/``.
+
+The system prompt is the same for every commit of a language (role, output contract,
+importance rubric), so servers that cache prompt prefixes can reuse it. The user prompt holds
+everything that comes from the commit, each part inside a data block whose markers carry a code
+the data cannot contain, so nothing the author wrote can end a block and pass for instructions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+import jinja2
+
+from commit_digest.analysis.inputs import CommitInput, FileChange
+from commit_digest.config import LANGUAGES
+from report.schema import ChangeType, analysis_json_schema
+
+PROMPT_VERSION = "v1"
+# Beyond these, lists are cut with a count: the model learns little from name 101 of 3000,
+# and every line is taken from the diff's share of the input budget.
+MAX_LISTED_FILES = 100
+MAX_LISTED_OMITTED = 100
+# Chat framing (about 3 tokens per message and 3 to prime the reply) plus slack for tokens
+# that merge across the diff's edges when the diff is put into its block.
+MESSAGE_FRAMING_TOKENS = 16
+
+_TEMPLATES = Path(__file__).with_name("prompt_templates")
+_MORE = {
+    "en": "… and {n} more",
+    "zh-CN": "……另有 {n} 个",
+}
+_UNLISTED = {
+    "en": "… and {n} more that GitHub does not list",
+    "zh-CN": "……另有 {n} 个 GitHub 未列出的文件",
+}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The two messages sent for one commit, with the template version and language used."""
+
+    system: str
+    user: str
+    version: str
+    language: str
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,  # noqa: S701 - plain text for a model, not HTML; data goes in blocks
+    )
+
+
+def build_prompt(
+    commit: CommitInput,
+    diff_text: str,
+    omitted: Sequence[str],
+    coverage_line: str,
+    language: str,
+) -> Prompt:
+    """Render the system and user messages for ``commit`` in the report ``language``."""
+    return _build(
+        commit, diff_text, omitted, coverage_line, language, has_diff=bool(diff_text.strip())
+    )
+
+
+def system_with_schema(prompt: Prompt) -> str:
+    """Return the system message with the schema spelled out, for the json_object fallback."""
+    return f"{prompt.system}\n\n{_schema_note(prompt.language)}"
+
+
+@cache
+def _schema_note(language: str) -> str:
+    schema_json = json.dumps(analysis_json_schema(), ensure_ascii=False)
+    return _render(f"json_object.{language}.j2", schema_json=schema_json)
+
+
+@lru_cache(maxsize=32)
+def _count_once(text: str, count: Callable[[str], int]) -> int:
+    """Count a text that repeats for every commit (the system message) only once."""
+    return count(text)
+
+
+def prompt_overhead_tokens(
+    commit: CommitInput,
+    omitted: Sequence[str],
+    coverage_line: str,
+    language: str,
+    count: Callable[[str], int],
+) -> int:
+    """Count the tokens a prompt for ``commit`` takes besides its diff.
+
+    The count includes the JSON schema that the ``json_object`` fallback adds to the system
+    message, so a diff fitted to ``budget - overhead`` fits whichever mode the server needs.
+    """
+    prompt = _build(commit, "", omitted, coverage_line, language, has_diff=True)
+    system = _count_once(system_with_schema(prompt), count)
+    return system + count(prompt.user) + MESSAGE_FRAMING_TOKENS
+
+
+def _build(
+    commit: CommitInput,
+    diff_text: str,
+    omitted: Sequence[str],
+    coverage_line: str,
+    language: str,
+    *,
+    has_diff: bool,
+) -> Prompt:
+    if language not in LANGUAGES:
+        raise ValueError(f"no prompt templates for language {language!r}")
+    data = {
+        "metadata": _metadata(commit),
+        "message": commit.message.strip(),
+        "files": _files(commit, language),
+        "omitted": _listing(omitted, MAX_LISTED_OMITTED, language),
+        "diff": diff_text.strip("\n"),
+    }
+    boundary = _boundary(commit, [*data.values(), coverage_line])
+    system = _render(f"system.{language}.j2", change_types=[kind.value for kind in ChangeType])
+    user = _render(
+        f"user.{language}.j2",
+        boundary=boundary,
+        coverage_line=coverage_line,
+        omitted_total=len(omitted),
+        has_diff=has_diff,
+        **data,
+    )
+    return Prompt(system=system, user=user, version=PROMPT_VERSION, language=language)
+
+
+def _render(name: str, **values: object) -> str:
+    # No whitespace clean-up here: blank lines inside a data block are the author's, not ours.
+    return _environment().get_template(f"{PROMPT_VERSION}/{name}").render(**values).strip() + "\n"
+
+
+def _boundary(commit: CommitInput, texts: Sequence[str]) -> str:
+    """Return a code derived from the commit that occurs in none of ``texts``."""
+    seed = f"{commit.repository}@{commit.sha}"
+    while True:
+        boundary = hashlib.sha256(seed.encode()).hexdigest()[:16]
+        if not any(boundary in text for text in texts):
+            return boundary
+        seed = boundary
+
+
+def _metadata(commit: CommitInput) -> str:
+    lines = [
+        f"repository: {commit.repository}",
+        f"commit: {commit.sha}",
+        f"author: {commit.author or 'unknown'}",
+        f"files changed: {max(commit.files_total, len(commit.files))}",
+    ]
+    return "\n".join(lines)
+
+
+def _files(commit: CommitInput, language: str) -> str:
+    lines = [_file_line(change) for change in commit.files[:MAX_LISTED_FILES]]
+    if len(commit.files) > MAX_LISTED_FILES:
+        lines.append(_MORE[language].format(n=len(commit.files) - MAX_LISTED_FILES))
+    if commit.files_total > len(commit.files):
+        lines.append(_UNLISTED[language].format(n=commit.files_total - len(commit.files)))
+    return "\n".join(lines)
+
+
+def _file_line(change: FileChange) -> str:
+    path = change.path
+    if change.previous_path and change.previous_path != change.path:
+        path = f"{change.previous_path} → {change.path}"
+    counts = ""
+    if change.additions is not None or change.deletions is not None:
+        counts = f" (+{change.additions or 0} −{change.deletions or 0})"
+    return f"{change.status} {path}{counts}"
+
+
+def _listing(names: Sequence[str], limit: int, language: str) -> str:
+    lines = list(names[:limit])
+    if len(names) > limit:
+        lines.append(_MORE[language].format(n=len(names) - limit))
+    return "\n".join(lines)

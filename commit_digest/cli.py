@@ -1,0 +1,268 @@
+"""The ``commit-digest`` command: run, report, analyze, db (SPEC §4)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import UTC, date, datetime
+from typing import Any
+
+import click
+
+from commit_digest.config import Settings, load_settings
+from commit_digest.errors import CommitDigestError, ConfigError
+from commit_digest.logs import configure_logging
+
+
+class _Group(click.Group):
+    """Turn every error a user can cause into one line and a non-zero status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(f"configuration error: {error}") from None
+        except CommitDigestError as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _settings() -> Settings:
+    """The configuration, with logging set up to stderr (stdout is the command's output)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _parse_day(value: str | None, settings: Settings, option: str = "--date") -> date:
+    if value is None:
+        return datetime.now(settings.report_timezone).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2026-02-03", param_hint=option
+        ) from None
+
+
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def _check_repo(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    for repo in value:
+        if not _REPO.match(repo):
+            raise click.BadParameter(f"{repo!r} is not OWNER/NAME")
+    return value
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Analyse every pushed commit, comment on it, and email a daily report."""
+
+
+@main.command()
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 512),
+    help="Worker concurrency (default WORKER_CONCURRENCY).",
+)
+def run(workers: int | None) -> None:
+    """Run web, worker and beat together (embedded Redis and SQLite where unset)."""
+    from commit_digest.runner import run as run_all
+
+    sys.exit(run_all(_settings(), workers=workers))
+
+
+@main.command()
+@click.option(
+    "--date", "day", metavar="YYYY-MM-DD", help="The day (in REPORT_TIMEZONE); default today."
+)
+@click.option(
+    "--repo",
+    "repos",
+    multiple=True,
+    callback=_check_repo,
+    metavar="OWNER/NAME",
+    help="Only this repository (repeatable).",
+)
+@click.option("--send", is_flag=True, help="Email it (once per day and recipient list).")
+@click.option("--resend", is_flag=True, help="Email it again even if it was sent.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("--language", type=click.Choice(["zh-CN", "en"]), help="Default REPORT_LANGUAGE.")
+def report(
+    day: str | None,
+    repos: tuple[str, ...],
+    send: bool,
+    resend: bool,
+    fmt: str,
+    language: str | None,
+) -> None:
+    """Build the report of a day, print it, and optionally email it."""
+    from commit_digest.reporting.job import build_report, send_report
+    from commit_digest.runtime import Runtime
+
+    settings = _settings()
+    rt = Runtime.build(settings)
+    try:
+        built = build_report(rt, _parse_day(day, settings), list(repos) or None, language)
+        click.echo(built.markdown if fmt == "md" else built.html, nl=False)
+        if send or resend:
+            outcome = send_report(rt, built, resend=resend)
+            messages = {
+                "sent": f"sent to {outcome.where}",
+                "already-sent": "already sent to these recipients (--resend sends it again)",
+                "in-progress": "another process is sending it right now",
+                "failed": f"not sent: {outcome.error}",
+            }
+            click.echo(f"commit-digest: report {built.day}: {messages[outcome.status]}", err=True)
+            if outcome.status == "failed":
+                sys.exit(1)
+    finally:
+        rt.close()
+
+
+@main.command()
+@click.argument("repository", metavar="OWNER/NAME")
+@click.argument("sha")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored analysis as JSON.")
+@click.option("--force", is_flag=True, help="Analyse again even if an analysis is stored.")
+def analyze(repository: str, sha: str, as_json: bool, force: bool) -> None:
+    """Analyse one commit now (in this process) and print the result."""
+    import json
+
+    from commit_digest.analysis.comments import comment_body
+    from commit_digest.analysis.pipeline import RetryLater
+    from commit_digest.db import upgrade
+    from commit_digest.manual import analyze_now
+    from commit_digest.queries import analysis_json, stored_analysis
+    from commit_digest.runtime import Runtime
+
+    _check_repo(click.get_current_context(), click.Argument(["repository"]), (repository,))
+    if not re.fullmatch(r"[0-9a-fA-F]{7,40}", sha):
+        raise click.BadParameter(f"{sha!r} is not a commit sha", param_hint="SHA")
+    settings = _settings()
+    upgrade(settings.database_url)
+    rt = Runtime.build(settings)
+    try:
+        try:
+            commit_id, _ = analyze_now(rt, repository, sha.lower(), force=force)
+        except RetryLater as wait:
+            raise click.ClickException(
+                f"{wait.reason}; try again in {wait.countdown:.0f} s"
+            ) from None
+        found = stored_analysis(rt, commit_id)
+        if found is None:
+            raise click.ClickException(
+                "the commit is being analysed by another process; try again shortly"
+            )
+        commit, row = found
+        if as_json:
+            click.echo(json.dumps(analysis_json(commit, row), indent=2, ensure_ascii=False))
+            return
+        body = comment_body(commit.sha, row)
+        subject = (commit.message.strip().splitlines() or [""])[0]
+        click.echo(f"{repository}@{commit.sha[:12]} — {subject}")
+        click.echo(body.split("\n", 1)[1])  # without the hidden marker line
+    finally:
+        rt.close()
+
+
+@main.command()
+@click.option("--repo", "repository", required=True, metavar="OWNER/NAME", help="The repository.")
+@click.option(
+    "--since", required=True, metavar="YYYY-MM-DD", help="First day (in REPORT_TIMEZONE)."
+)
+@click.option("--until", metavar="YYYY-MM-DD", help="Last day, included; default today.")
+@click.option("--dry-run", is_flag=True, help="List what would be analysed and stop.")
+@click.option("--queue", "to_queue", is_flag=True, help="Hand the commits to the workers instead.")
+def backfill(repository: str, since: str, until: str | None, dry_run: bool, to_queue: bool) -> None:
+    """Analyse the commits of a period that never came by webhook (idempotent)."""
+    from commit_digest.db import upgrade
+    from commit_digest.manual import analyze_recorded, plan_backfill, record_backfill
+    from commit_digest.queueing import ANALYZE, publish
+    from commit_digest.runtime import Runtime
+
+    _check_repo(click.get_current_context(), click.Argument(["repository"]), (repository,))
+    settings = _settings()
+    first = _parse_day(since, settings, "--since")
+    last = _parse_day(until, settings, "--until")
+    if last < first:
+        raise click.BadParameter("--until is before --since", param_hint="--until")
+    upgrade(settings.database_url)
+    rt = Runtime.build(settings)
+    try:
+        plan = plan_backfill(rt, repository, first, last)
+        branches = ", ".join(plan.branches) or "no tracked branch"
+        click.echo(
+            f"{repository}: {plan.found} commits on {branches} from {first} to {last}; "
+            f"{len(plan.missing)} without an analysis",
+            err=True,
+        )
+        if dry_run:
+            for commit in plan.missing:
+                when = commit.committed_at.isoformat() if commit.committed_at else "?"
+                subject = (commit.message.strip().splitlines() or [""])[0]
+                click.echo(f"{commit.sha[:12]}  {when}  {subject}")
+            return
+        ids = record_backfill(rt, plan)
+        if to_queue:
+            queued = publish(rt.celery, ANALYZE, ids)
+            click.echo(f"queued {len(queued)} of {len(ids)} commits for the workers", err=True)
+            return
+        with click.progressbar(ids, label="analysing", file=sys.stderr, show_pos=True) as bar:
+            for commit_id in bar:
+                analyze_recorded(rt, commit_id)
+        click.echo(f"analysed {len(ids)} commits", err=True)
+    finally:
+        rt.close()
+
+
+@main.command()
+@click.argument("delivery_id", metavar="DELIVERY_ID")
+def replay(delivery_id: str) -> None:
+    """Process a stored webhook delivery again (by its X-GitHub-Delivery id)."""
+    from commit_digest.manual import replay_delivery
+    from commit_digest.runtime import Runtime
+
+    rt = Runtime.build(_settings())
+    try:
+        outcome = replay_delivery(rt, delivery_id)
+    finally:
+        rt.close()
+    click.echo(
+        f"delivery {outcome.delivery}: {outcome.new} new commits recorded, "
+        f"{outcome.requeued} unanalysed commits queued again"
+        + ("; fetching the commits the payload did not list" if outcome.fetching_missing else ""),
+        err=True,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the schema (Alembic)."""
+    from commit_digest.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    click.echo(
+        f"commit-digest: database at {revision} ({_safe_url(settings.database_url)})", err=True
+    )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+if __name__ == "__main__":
+    main()

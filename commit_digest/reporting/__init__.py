@@ -1,0 +1,1 @@
+"""The nightly report job: collect → reconcile → render → deliver."""

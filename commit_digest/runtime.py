@@ -1,0 +1,127 @@
+"""What a process needs to do work: settings, the database and a Celery publisher.
+
+A web process builds one in ``create_app``; a worker builds one from its Celery configuration
+on first use (and again after a fork, since connections must not cross processes).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from celery import Celery
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from commit_digest.config import Settings
+from commit_digest.db import make_engine, make_session_factory
+from commit_digest.storage import RepositoryCache
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from commit_digest.analysis.github import GitHub
+    from commit_digest.analysis.llm import Analyzer
+    from commit_digest.metrics import Metrics
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    celery: Celery
+    pid: int = field(default_factory=os.getpid)
+    _github: dict[int | None, GitHub] = field(default_factory=dict)
+    _analyzer: Analyzer | None = None
+    _metrics: Metrics | None = None
+    repositories: RepositoryCache = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, settings: Settings, celery: Celery | None = None, *, pre_ping: bool = True
+    ) -> Runtime:
+        from commit_digest.queueing import make_celery
+
+        engine = make_engine(settings.database_url, pre_ping=pre_ping)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            celery=celery or make_celery(settings),
+        )
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A plain connection in a transaction that commits on success (the request path)."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    def in_transaction(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a transaction, once more if the connection turned out to be dead.
+
+        Without pre-ping a pooled connection may have died with a database restart; the
+        failed transaction did nothing, the pool drops its stale connections, and the
+        second attempt gets a fresh one.
+        """
+        for attempt in (1, 2):
+            try:
+                with self.connection() as connection:
+                    return work(connection)
+            except DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def github(self, installation_id: int | None) -> GitHub:
+        """The GitHub client for an installation (or the token / anonymous one), built once."""
+        if installation_id not in self._github:
+            from commit_digest.analysis.github import make_github
+
+            self._github[installation_id] = make_github(self.settings, installation_id)
+        return self._github[installation_id]
+
+    def analyzer(self) -> Analyzer:
+        """The LLM analyzer of this process, built once (no I/O until the first call)."""
+        if self._analyzer is None:
+            from commit_digest.analysis.llm import OpenAIAnalyzer
+
+            self._analyzer = OpenAIAnalyzer(self.settings)
+        return self._analyzer
+
+    @property
+    def metrics(self) -> Metrics:
+        """Where this process counts (Redis-backed, shared by every process)."""
+        if self._metrics is None:
+            from commit_digest.metrics import Metrics
+
+            self._metrics = Metrics(self.settings.redis_url, self.settings.redis_key_prefix or "")
+        return self._metrics
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+_current: Runtime | None = None
+
+
+def worker_runtime(celery: Celery) -> Runtime:
+    """The runtime of this worker process, built from the Celery app's settings."""
+    global _current
+    if _current is None or _current.pid != os.getpid():
+        from commit_digest.queueing import settings_of
+
+        if _current is not None:
+            _current.engine.dispose(close=False)  # inherited over fork: drop, do not close
+        _current = Runtime.build(settings_of(celery), celery=celery)
+    return _current

@@ -1,0 +1,88 @@
+"""The heuristic analyzer: type and importance from the prefix, the paths and the size."""
+
+from __future__ import annotations
+
+import pytest
+
+from commit_digest.analysis.heuristic import heuristic_analysis
+from commit_digest.analysis.inputs import CommitInput, FileChange
+from report.schema import Analysis, ChangeType, Importance
+
+
+def commit(message: str, *paths: str, additions: int | None = None) -> CommitInput:
+    files = tuple(
+        FileChange(
+            path=p,
+            status="modified",
+            additions=additions,
+            deletions=0 if additions is not None else None,
+        )
+        for p in paths
+    )
+    return CommitInput("acme/app", "a" * 40, message, "Alice", files, len(files), "delivery")
+
+
+@pytest.mark.parametrize(
+    ("message", "paths", "change_type", "importance"),
+    [
+        ("feat(api): add paging", ["src/api.py"], ChangeType.FEATURE, Importance.HIGH),
+        (
+            "fix: crash on empty input",
+            ["src/parse.py", "tests/test_parse.py"],
+            ChangeType.BUGFIX,
+            Importance.HIGH,
+        ),
+        ("fix: typo in example", ["examples/demo.py"], ChangeType.BUGFIX, Importance.MEDIUM),
+        ("perf: cache lookups", ["lib/cache.rs"], ChangeType.PERFORMANCE, Importance.HIGH),
+        ("docs: explain paging", ["docs/paging.md"], ChangeType.DOCS, Importance.LOW),
+        ("refactor: split module", ["src/a.py", "src/b.py"], ChangeType.REFACTOR, Importance.LOW),
+        ("test: cover paging", ["tests/test_paging.py"], ChangeType.TEST, Importance.LOW),
+        ("ci: cache pip", [".github/workflows/ci.yml"], ChangeType.CI, Importance.MEDIUM),
+        ("build(deps): bump flask", ["pyproject.toml"], ChangeType.BUILD, Importance.MEDIUM),
+        ("chore: tidy", ["src/a.py"], ChangeType.CHORE, Importance.LOW),
+        ("style: format", ["src/a.py"], ChangeType.STYLE, Importance.LOW),
+        ('revert: "feat: x"', ["src/a.py"], ChangeType.REVERT, Importance.HIGH),
+        ("security: escape output", ["src/render.py"], ChangeType.SECURITY, Importance.HIGH),
+        ("refactor!: drop the v1 API", ["src/api.py"], ChangeType.REFACTOR, Importance.HIGH),
+        ("Update README.md", ["README.md"], ChangeType.DOCS, Importance.LOW),
+        ("Add retry to the uploader", ["src/upload.py"], ChangeType.FEATURE, Importance.HIGH),
+        ("Fix the flaky login", ["src/login.py"], ChangeType.BUGFIX, Importance.HIGH),
+        ("Merge pull request #12 from acme/x", ["src/a.py"], ChangeType.CHORE, Importance.LOW),
+        ("wip", ["tests/test_a.py", "tests/test_b.py"], ChangeType.TEST, Importance.LOW),
+        ("tweak settings", ["config/app.yaml"], ChangeType.CHORE, Importance.MEDIUM),
+    ],
+)
+def test_type_and_importance(
+    message: str, paths: list[str], change_type: ChangeType, importance: Importance
+) -> None:
+    """The change type and importance follow the rubric the LLM is given."""
+    analysis = heuristic_analysis(commit(message, *paths), "en")
+    assert (analysis.change_type, analysis.importance) == (change_type, importance)
+
+
+def test_breaking_change_footer() -> None:
+    """A BREAKING CHANGE footer marks the analysis breaking and high."""
+    analysis = heuristic_analysis(
+        commit("feat: new config\n\nBREAKING CHANGE: renamed keys", "src/config.py"), "en"
+    )
+    assert analysis.breaking_change is True
+    assert analysis.importance is Importance.HIGH
+    assert analysis.insights.compatibility
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_output_is_schema_valid_in_both_languages(language: str) -> None:
+    """The result validates against the one analysis schema and groups scope by area."""
+    analysis = heuristic_analysis(
+        commit("feat: x", "src/api/a.py", "src/api/b.py", "docs/x.md", additions=900), language
+    )
+    assert Analysis.model_validate(analysis.model_dump(mode="json")) == analysis
+    assert [s.area for s in analysis.impact_scope] == ["src/api/", "docs/"]
+    assert analysis.risks  # a large change without tests is called out
+
+
+def test_commit_without_files() -> None:
+    """A commit the delivery carried no file lists for still gets an analysis."""
+    analysis = heuristic_analysis(commit("fix: something"), "zh-CN")
+    assert analysis.impact_scope == []
+    assert analysis.summary
