@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -252,6 +253,21 @@ def db_upgrade(revision: str) -> None:
     click.echo(
         f"commit-digest: database at {revision} ({_safe_url(settings.database_url)})", err=True
     )
+
+
+@main.group("config")
+def config_group() -> None:
+    """Settings files: check one offline."""
+
+
+@config_group.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def config_check(path: Path) -> None:
+    """Validate a .commit-digest.toml or an installation CONFIG_FILE without any service."""
+    from commit_digest.repo_settings import check_file
+
+    kind, _ = check_file(path)
+    click.echo(f"{path}: a valid {kind} settings file")
 
 
 def _safe_url(url: str) -> str:
