@@ -98,6 +98,11 @@ class Settings:
     retry_backoff: float
     log_level: str
     log_format: str
+    # teams, channels, people and defaults for every repository (a TOML file of the operator's)
+    config_file: Path | None = None
+    allowed_recipient_domains: tuple[str, ...] = ()
+    # where people reach the web pages (links in chat messages); none: messages carry no link
+    public_url: str | None = None
 
     @property
     def has_github_credentials(self) -> bool:
@@ -238,6 +243,11 @@ def load_settings(
             "LOG_LEVEL", ("debug", "info", "warning", "error"), default="info", fold=True
         ),
         log_format=env.choice("LOG_FORMAT", ("auto", "json", "console"), default="auto"),
+        config_file=Path(config_file) if (config_file := env.text("CONFIG_FILE")) else None,
+        allowed_recipient_domains=tuple(
+            domain.lower().lstrip("@") for domain in env.items("ALLOWED_RECIPIENT_DOMAINS")
+        ),
+        public_url=(env.url("PUBLIC_URL", schemes=("http", "https")) or "").rstrip("/") or None,
     )
 
 

@@ -205,6 +205,29 @@ class ReportSend(Base):
     sent_at: Mapped[datetime | None]
 
 
+class OutboxItem(Base):
+    """A side effect a person sees (a chat message), delivered once per (kind, subject, target).
+
+    The row is written before anything is sent; whoever delivers it claims it first, so a
+    double beat or a retried task finds the row and sends nothing twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("kind", "subject", "target", name="uq_outbox_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # chat-report, chat-alert
+    subject: Mapped[str] = mapped_column(Text)  # report:DAY:SCOPE or commit:ID
+    target: Mapped[str] = mapped_column(Text)  # the channel's name
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
 # The tables themselves, for Core statements on the request path.
 REPOSITORIES = cast(Table, Repository.__table__)
 DELIVERIES = cast(Table, Delivery.__table__)

@@ -25,6 +25,7 @@ COMMENT = "commit_digest.post_comment"
 FETCH_PUSH = "commit_digest.fetch_push_commits"
 SWEEP = "commit_digest.sweep"
 DAILY_REPORT = "commit_digest.send_daily_report"
+SEND_CHAT = "commit_digest.send_chat"
 
 QUEUES = ("intake", "analysis", "comments", "reports")
 
@@ -39,6 +40,8 @@ TASK_ROUTES = {
     FETCH_PUSH: {"queue": "intake"},
     SWEEP: {"queue": "intake"},
     DAILY_REPORT: {"queue": "reports"},
+    # chat messages are outward side effects like comments: the same workers send them
+    SEND_CHAT: {"queue": "comments"},
 }
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from commit_digest.analysis.github import GitHub
     from commit_digest.analysis.llm import Analyzer
     from commit_digest.metrics import Metrics
+    from commit_digest.repo_settings import InstallationConfig
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Runtime:
     _github: dict[int | None, GitHub] = field(default_factory=dict)
     _analyzer: Analyzer | None = None
     _metrics: Metrics | None = None
+    _installation: InstallationConfig | None = None
     repositories: RepositoryCache = field(default_factory=dict)
 
     @classmethod
@@ -107,6 +109,15 @@ class Runtime:
 
             self._metrics = Metrics(self.settings.redis_url, self.settings.redis_key_prefix or "")
         return self._metrics
+
+    @property
+    def installation(self) -> InstallationConfig:
+        """The operator's CONFIG_FILE (teams, channels, people, defaults), read once."""
+        if self._installation is None:
+            from commit_digest.repo_settings import load_installation_config
+
+            self._installation = load_installation_config(self.settings.config_file)
+        return self._installation
 
     def close(self) -> None:
         self.engine.dispose()

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from commit_digest import outbox
 from commit_digest.config import Settings
 from commit_digest.models import Analysis, Commit, CommitComment, Delivery
-from commit_digest.queueing import ANALYZE, COMMENT, FETCH_PUSH, publish
+from commit_digest.queueing import ANALYZE, COMMENT, FETCH_PUSH, SEND_CHAT, publish
 from commit_digest.runtime import Runtime
 
 # Work queued longer than settings.requeue_after (REQUEUE_AFTER) without being started is
@@ -115,6 +116,7 @@ def sweep(rt: Runtime, now: datetime) -> SweepResult:
         again = commits_to_reanalyse(session, now, settings)
         compares = deliveries_to_compare(session, now, settings)
         comments = comments_to_queue(session, now, settings)
+        messages = outbox.stale(session, now=now, older_than=settings.requeue_after, limit=BATCH)
         if fresh or again:
             session.execute(
                 update(Commit).where(Commit.id.in_(fresh + again)).values(queued_at=now)
@@ -132,6 +134,7 @@ def sweep(rt: Runtime, now: datetime) -> SweepResult:
     analysed = publish(rt.celery, ANALYZE, fresh + again)
     compared = publish(rt.celery, FETCH_PUSH, compares)
     commented = publish(rt.celery, COMMENT, comments)
+    publish(rt.celery, SEND_CHAT, messages)
     unsent = (fresh + again)[len(analysed) :]
     if unsent or len(compared) < len(compares):
         # the broker is down: leave them marked unqueued, for the next sweep

@@ -30,6 +30,8 @@ from commit_digest.analysis.comments import (
     send_comment_task,
 )
 from commit_digest.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
+from commit_digest.chat.deliver import deliver_chat
+from commit_digest.chat.send import ChatUnavailable
 from commit_digest.compare import fetch_push_commits as record_missing_commits
 from commit_digest.errors import GitHubRateLimited, GitHubUnavailable
 from commit_digest.logs import configure_logging
@@ -47,6 +49,7 @@ log = structlog.get_logger(__name__)
 ANALYSIS_SOFT_LIMIT = 600
 ANALYSIS_HARD_LIMIT = 660
 COMMENT_RETRIES = 8
+CHAT_RETRIES = 8
 
 
 @setup_logging.connect
@@ -174,6 +177,31 @@ def fetch_push_commits(self: Task, delivery_id: int) -> None:
             countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
         ) from None
     publish(rt.celery, ANALYZE, new_ids)
+
+
+@app.task(
+    name="commit_digest.send_chat",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=60,
+    time_limit=90,
+    max_retries=CHAT_RETRIES,
+)
+def send_chat(self: Task, outbox_id: int) -> None:
+    """Send one chat message of the outbox (never twice, whoever else tries)."""
+    rt = worker_runtime(self.app)
+    try:
+        deliver_chat(rt, outbox_id, rt.installation)
+    except ChatUnavailable as error:
+        countdown = error.retry_after or backoff(
+            self.request.retries, settings_of(self.app).retry_backoff
+        )
+        raise self.retry(countdown=min(countdown, MAX_COUNTDOWN)) from None
+    except OperationalError:
+        raise self.retry(
+            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
+        ) from None
 
 
 @app.task(name="commit_digest.sweep", bind=True, acks_late=True, time_limit=120)
