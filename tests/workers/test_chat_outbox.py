@@ -13,6 +13,7 @@ from commit_digest.chat.message import ChatMessage, Mention
 from commit_digest.db import upgrade
 from commit_digest.models import OutboxItem
 from commit_digest.queueing import SEND_CHAT, publish
+
 from support.chat_api import ChatPlatform
 from support.processes import wait_for
 from support.stack import LiveStack
@@ -42,7 +43,7 @@ def stack(
 [[channels]]
 name = "eng-slack"
 platform = "slack"
-url = "{platforms['slack'].url}"
+url = "{platforms["slack"].url}"
 
 [[channels]]
 name = "eng-feishu"
@@ -53,7 +54,7 @@ secret_env = "FEISHU_SECRET"
 [[channels]]
 name = "eng-dingtalk"
 platform = "dingtalk"
-url = "{platforms['dingtalk'].url}"
+url = "{platforms["dingtalk"].url}"
 secret = "{SECRET}"
 """
     )
@@ -92,19 +93,23 @@ def test_a_double_beat_and_a_retried_task_deliver_once_per_channel(
     platforms["slack"].fail_next(503)  # the first attempt fails; the task retries
     channels = ["eng-slack", "eng-feishu", "eng-dingtalk"]
     first = queue_chat(
-        stack.runtime, kind="chat-report", subject="report:2026-02-03:", channels=channels,
+        stack.runtime,
+        kind="chat-report",
+        subject="report:2026-02-03:",
+        channels=channels,
         message=message,
     )
     again = queue_chat(  # the second beat of the night
-        stack.runtime, kind="chat-report", subject="report:2026-02-03:", channels=channels,
+        stack.runtime,
+        kind="chat-report",
+        subject="report:2026-02-03:",
+        channels=channels,
         message=message,
     )
     assert len(first) == 3
     assert again == []
     publish(stack.runtime.celery, SEND_CHAT, first)  # a redelivered task for every row
-    wait_for(
-        lambda: set(states(stack).values()) == {"sent"}, timeout=60, what="every message sent"
-    )
+    wait_for(lambda: set(states(stack).values()) == {"sent"}, timeout=60, what="every message sent")
     for stand_in in platforms.values():
         assert len(stand_in.received) == 1, stand_in.platform
         assert stand_in.refused == []
