@@ -228,6 +228,36 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
 
 
+class CommandRun(Base):
+    """A ``/digest`` command from a comment on a commit, run once per GitHub comment."""
+
+    __tablename__ = "command_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    github_comment_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    repository: Mapped[str] = mapped_column(Text)
+    sha: Mapped[str] = mapped_column(String(40))
+    login: Mapped[str] = mapped_column(Text)
+    command: Mapped[str] = mapped_column(String(32))  # reanalyze, importance, ignore, help, ?
+    argument: Mapped[str | None] = mapped_column(String(32))
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(32))  # queued, done, refused, unknown-commit
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class CommitOverride(Base):
+    """What a person with write access said about a commit: its importance, or leave it out."""
+
+    __tablename__ = "commit_overrides"
+
+    commit_id: Mapped[int] = mapped_column(ForeignKey("commits.id"), primary_key=True)
+    importance: Mapped[str | None] = mapped_column(String(16))
+    ignored: Mapped[bool] = mapped_column(Boolean, default=False)
+    set_by: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime]
+
+
 # The tables themselves, for Core statements on the request path.
 REPOSITORIES = cast(Table, Repository.__table__)
 DELIVERIES = cast(Table, Delivery.__table__)

@@ -26,6 +26,7 @@ FETCH_PUSH = "commit_digest.fetch_push_commits"
 SWEEP = "commit_digest.sweep"
 DAILY_REPORT = "commit_digest.send_daily_report"
 SEND_CHAT = "commit_digest.send_chat"
+RUN_COMMAND = "commit_digest.run_command"
 
 QUEUES = ("intake", "analysis", "comments", "reports")
 
@@ -42,6 +43,7 @@ TASK_ROUTES = {
     DAILY_REPORT: {"queue": "reports"},
     # chat messages are outward side effects like comments: the same workers send them
     SEND_CHAT: {"queue": "comments"},
+    RUN_COMMAND: {"queue": "comments"},
 }
 
 

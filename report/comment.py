@@ -7,6 +7,7 @@ links, no @mentions, no issue references (``markdown_text.for_github``).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from report.data import Coverage
@@ -29,8 +30,21 @@ def is_ours(body: str, sha: str) -> bool:
     return any(found == sha for found in _MARKER.findall(body))
 
 
+@dataclass(frozen=True)
+class PeopleNotes:
+    """What people with access said about the commit through ``/digest`` commands."""
+
+    importance: str | None = None
+    ignored: bool = False
+    set_by: str | None = None
+    set_on: str | None = None
+    help: bool = False
+    refused: tuple[str, ...] = ()
+
+
 def render_comment(
     *,
+    people: PeopleNotes | None = None,
     sha: str,
     analysis: Analysis,
     language: str,
@@ -49,7 +63,9 @@ def render_comment(
         footer.append(str(labels.heuristic(None, "")))
     elif model:
         footer.append(f"🤖 {for_github(model)}")
+    notes = _people_lines(people, analysis.importance, labels) if people else []
     return env.get_template("comment.md.j2").render(
+        notes=notes,
         language=language,
         sha=sha,
         a=analysis,
@@ -64,6 +80,21 @@ def render_comment(
         recommendations=[for_github(r) for r in analysis.recommendations if r.strip()],
         footer=" · ".join(footer),
     )
+
+
+def _people_lines(people: PeopleNotes, importance: str, labels: Any) -> list[str]:
+    """One line per thing people said; logins are shown as code, so nobody is pinged."""
+    lines = []
+    by = f"`{_code(people.set_by or '')}`"
+    if people.importance and people.importance != importance:
+        lines.append(str(labels.override(people.importance, importance, by, people.set_on)))
+    if people.ignored:
+        lines.append(str(labels.ignored(by, people.set_on)))
+    for login in people.refused:
+        lines.append(str(labels.refused(f"`{_code(login)}`")))
+    if people.help:
+        lines.append(str(labels.commands_help()))
+    return lines
 
 
 def _code(text: str) -> str:

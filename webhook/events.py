@@ -6,10 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
+from sqlalchemy import Connection
 
+from commit_digest.commands import command_from_event, record_command
 from commit_digest.intake import DeliveryInfo, mark_not_queued, record_other_event, record_push
 from commit_digest.push import parse_push
-from commit_digest.queueing import ANALYZE, FETCH_PUSH, publish
+from commit_digest.queueing import ANALYZE, FETCH_PUSH, RUN_COMMAND, publish
 from commit_digest.runtime import Runtime
 
 log = structlog.get_logger("webhook")
@@ -23,7 +25,6 @@ IGNORED_EVENTS = frozenset(
     {
         "check_run",
         "check_suite",
-        "commit_comment",
         "create",
         "delete",
         "deployment",
@@ -115,7 +116,34 @@ def handle_ignored(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, A
     return {"status": "ignored", "event": info.event}, 202
 
 
-HANDLERS: dict[str, Handler] = {"ping": handle_ping, "push": handle_push}
+def handle_commit_comment(
+    runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
+) -> Answer:
+    """Record a ``/digest`` command and queue it; any other comment is acknowledged."""
+    request = command_from_event(dict(payload))
+    if isinstance(request, str):
+        runtime.in_transaction(lambda connection: record_other_event(connection, info, "ignored"))
+        log.info("webhook.comment.ignored", reason=request)
+        return {"status": "ignored", "reason": request}, 202
+
+    def record(connection: Connection) -> int | None:
+        if not record_other_event(connection, info, "command"):
+            return None
+        return record_command(connection, request, info.received_at)
+
+    run_id = runtime.in_transaction(record)
+    if run_id is None:
+        return {"status": "duplicate"}, 200
+    queued = publish(runtime.celery, RUN_COMMAND, [run_id])
+    log.info("webhook.comment.command", command=request.command.name, queued=bool(queued))
+    return {"status": "accepted", "command": request.command.name}, 202
+
+
+HANDLERS: dict[str, Handler] = {
+    "ping": handle_ping,
+    "push": handle_push,
+    "commit_comment": handle_commit_comment,
+}
 
 
 def handler_for(event: str) -> Handler:

@@ -32,6 +32,7 @@ from commit_digest.analysis.comments import (
 from commit_digest.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
 from commit_digest.chat.deliver import deliver_chat
 from commit_digest.chat.send import ChatUnavailable
+from commit_digest.commands import run_command as run_recorded_command
 from commit_digest.compare import fetch_push_commits as record_missing_commits
 from commit_digest.errors import GitHubRateLimited, GitHubUnavailable
 from commit_digest.logs import configure_logging
@@ -199,6 +200,27 @@ def send_chat(self: Task, outbox_id: int) -> None:
         )
         raise self.retry(countdown=min(countdown, MAX_COUNTDOWN)) from None
     except OperationalError:
+        raise self.retry(
+            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
+        ) from None
+
+
+@app.task(
+    name="commit_digest.run_command",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=60,
+    time_limit=90,
+    max_retries=COMMENT_RETRIES,
+)
+def run_command(self: Task, run_id: int) -> None:
+    """Run one /digest command from a comment on a commit (once per comment)."""
+    try:
+        run_recorded_command(worker_runtime(self.app), run_id)
+    except GitHubRateLimited as error:
+        raise self.retry(countdown=min(error.retry_after, MAX_COUNTDOWN)) from None
+    except (GitHubUnavailable, OperationalError):
         raise self.retry(
             countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
         ) from None

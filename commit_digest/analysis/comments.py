@@ -27,7 +27,7 @@ from commit_digest.models import Commit, CommitComment, Repository
 from commit_digest.queueing import COMMENT, publish
 from commit_digest.runtime import Runtime
 from commit_digest.storage import upsert
-from report.comment import is_ours, render_comment
+from report.comment import PeopleNotes, is_ours, render_comment
 from report.data import Coverage
 from report.schema import Analysis
 
@@ -92,7 +92,8 @@ def publish_comment(rt: Runtime, commit_id: int) -> CommentOutcome:
     if row is None:
         return CommentOutcome(status="no-analysis")
     sha, repository, installation_id, analysis = row
-    body = comment_body(sha, analysis)
+    with rt.session() as session:
+        body = comment_body(sha, analysis, people=people_notes(session, commit_id, repository, sha))
     with rt.session() as session:
         before = session.execute(
             select(CommitComment.state).where(CommitComment.commit_id == commit_id)
@@ -116,9 +117,26 @@ def publish_comment(rt: Runtime, commit_id: int) -> CommentOutcome:
     return outcome
 
 
-def comment_body(sha: str, row: AnalysisRow) -> str:
+def people_notes(session: Session, commit_id: int, repository: str, sha: str) -> PeopleNotes:
+    """What people said through ``/digest`` commands, for the comment."""
+    from commit_digest.commands import comment_notes, override_of
+
+    override = override_of(session, commit_id)
+    helped, refused = comment_notes(session, repository, sha)
+    return PeopleNotes(
+        importance=override.importance if override else None,
+        ignored=bool(override and override.ignored),
+        set_by=override.set_by if override else None,
+        set_on=override.set_at.date().isoformat() if override else None,
+        help=helped,
+        refused=refused,
+    )
+
+
+def comment_body(sha: str, row: AnalysisRow, people: PeopleNotes | None = None) -> str:
     """The comment for a stored analysis of commit ``sha``."""
     return render_comment(
+        people=people,
         sha=sha,
         analysis=Analysis.model_validate(row.body),
         language=row.language,

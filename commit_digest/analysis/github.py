@@ -82,6 +82,14 @@ class GitHub(Protocol):
         """Delete a commit comment."""
         ...
 
+    def collaborator_permission(self, repository: str, login: str) -> str:
+        """The user's permission on the repository: admin, write, read or none."""
+        ...
+
+    def react_to_commit_comment(self, repository: str, comment_id: int, content: str) -> None:
+        """Add a reaction (``+1``, ``confused``, ``eyes``, …) to a comment on a commit."""
+        ...
+
     def rate_limit_remaining(self) -> int | None:
         """Return the requests left in the primary rate limit as of the last response, if known."""
         ...
@@ -194,6 +202,16 @@ class PyGithubClient:
         gh = self._client_for(repository)
         with self._mapped_errors(f"deleting comment {comment_id} of {repository}"):
             gh.get_repo(repository).get_comment(comment_id).delete()
+
+    def collaborator_permission(self, repository: str, login: str) -> str:
+        gh = self._client_for(repository)
+        with self._mapped_errors(f"reading the permission of {login} on {repository}"):
+            return gh.get_repo(repository, lazy=True).get_collaborator_permission(login)
+
+    def react_to_commit_comment(self, repository: str, comment_id: int, content: str) -> None:
+        gh = self._client_for(repository)
+        with self._mapped_errors(f"reacting to comment {comment_id} of {repository}"):
+            gh.get_repo(repository, lazy=True).get_comment(comment_id).create_reaction(content)
 
     def rate_limit_remaining(self) -> int | None:
         if self._last_requester is None:

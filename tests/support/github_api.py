@@ -148,6 +148,8 @@ class GitHubApiStandIn:
         self._repos: dict[str, _Repo] = {}
         self._commits: dict[tuple[str, str], _Commit] = {}
         self._comments: dict[int, dict[str, Any]] = {}
+        self._permissions: dict[tuple[str, str], str] = {}  # (repo, login) -> permission
+        self.reactions: list[tuple[str, int, str]] = []  # (repo, comment id, content)
         self._faults: list[_Fault] = []
         self._used: dict[str, int] = {}
         self._seq = itertools.count(1)
@@ -407,6 +409,11 @@ class GitHubApiStandIn:
         with self._lock:
             return self._store_comment(repo, sha, body, login)
 
+    def set_permission(self, repo: str, login: str, permission: str) -> None:
+        """Make ``login`` a collaborator of ``repo`` with admin, write, read or none."""
+        with self._lock:
+            self._permissions[(repo, login.lower())] = permission
+
     @property
     def issued_tokens(self) -> list[str]:
         """The installation tokens handed out so far."""
@@ -514,6 +521,12 @@ class GitHubApiStandIn:
             ("GET", re.compile(repo + r"/comments/(?P<id>\d+)"), _get_comment),
             ("PATCH", re.compile(repo + r"/comments/(?P<id>\d+)"), _edit_comment),
             ("DELETE", re.compile(repo + r"/comments/(?P<id>\d+)"), _delete_comment),
+            (
+                "GET",
+                re.compile(repo + r"/collaborators/(?P<login>[^/]+)/permission"),
+                _collaborator_permission,
+            ),
+            ("POST", re.compile(repo + r"/comments/(?P<id>\d+)/reactions"), _create_reaction),
         ]
 
     # -- data helpers used by the routes -----------------------------------------------------
@@ -927,6 +940,46 @@ def _delete_comment(call: _Call, match: re.Match[str]) -> _Reply:
     comment = _existing_comment(call, match)
     del call.api._comments[comment["id"]]
     return _Reply(204)
+
+
+def _collaborator_permission(call: _Call, match: re.Match[str]) -> _Reply:
+    if call.identity.kind == "anonymous":
+        raise _HttpError(401, "Requires authentication")
+    repo = call.api._repo_for(call, match["repo"])
+    login = unquote(match["login"])
+    permission = call.api._permissions.get((repo.full_name, login.lower()))
+    if permission is None:  # GitHub answers 404 for a user who is not a collaborator at all
+        raise _HttpError(404, f"{login} is not a user")
+    role = {"admin": "admin", "write": "write", "read": "read", "none": "none"}[permission]
+    return _Reply(
+        200,
+        {
+            "permission": permission,
+            "role_name": role,
+            "user": call.api._user_json(call.prefix, login),
+        },
+    )
+
+
+def _create_reaction(call: _Call, match: re.Match[str]) -> _Reply:
+    if call.identity.kind == "anonymous":
+        raise _HttpError(401, "Requires authentication")
+    comment = _existing_comment(call, match)
+    content = call.body.get("content") if isinstance(call.body, dict) else None
+    allowed = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
+    if content not in allowed:
+        raise _HttpError(422, "Validation Failed")
+    with call.api._lock:
+        call.api.reactions.append((comment["repo"], comment["id"], content))
+    return _Reply(
+        201,
+        {
+            "id": len(call.api.reactions),
+            "content": content,
+            "user": call.api._user_json(call.prefix, call.identity.login),
+            "created_at": _iso(datetime.now(UTC)),
+        },
+    )
 
 
 # -- HTTP plumbing ---------------------------------------------------------------------------
