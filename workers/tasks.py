@@ -30,6 +30,7 @@ from commit_digest.analysis.comments import (
     send_comment_task,
 )
 from commit_digest.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
+from commit_digest.chat.compose import queue_commit_alert
 from commit_digest.chat.deliver import deliver_chat
 from commit_digest.chat.send import ChatUnavailable
 from commit_digest.commands import run_command as run_recorded_command
@@ -131,6 +132,8 @@ def analyze_commit(self: Task, commit_id: int) -> None:
     # crash before this point finds the analysis stored (no result) and the row still queued
     if comments_enabled(rt) and (result is not None or comment_is_queued(rt, commit_id)):
         send_comment_task(rt, commit_id)
+    if result is not None:
+        queue_commit_alert(rt, commit_id)  # once per (commit, channel): the outbox keeps it so
 
 
 @app.task(

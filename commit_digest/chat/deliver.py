@@ -34,16 +34,23 @@ MAX_ATTEMPTS = 8  # then the row is marked failed and shows in metrics and logs
 
 
 def queue_chat(
-    rt: Runtime, *, kind: Kind, subject: str, channels: Sequence[str], message: ChatMessage
+    rt: Runtime, *, kind: Kind, subject: str, messages: Mapping[str, ChatMessage]
 ) -> list[int]:
-    """Write one outbox row per channel (or find it) and queue the new ones; return their ids."""
+    """Write one outbox row per channel (or find it) and queue the new ones; return their ids.
+
+    ``messages`` maps each channel's name to its message (mentions differ per platform).
+    """
     now = datetime.now(UTC)
-    payload = _payload(message)
     new: list[int] = []
     with rt.session() as session:
-        for channel in dict.fromkeys(channels):
+        for channel, message in messages.items():
             item_id, created = outbox.add(
-                session, kind=kind, subject=subject, target=channel, payload=payload, now=now
+                session,
+                kind=kind,
+                subject=subject,
+                target=channel,
+                payload=_payload(message),
+                now=now,
             )
             if created:
                 new.append(item_id)

@@ -91,20 +91,12 @@ def test_a_double_beat_and_a_retried_task_deliver_once_per_channel(
         mentions=(Mention("octocat", "U024BE7LH"),),
     )
     platforms["slack"].fail_next(503)  # the first attempt fails; the task retries
-    channels = ["eng-slack", "eng-feishu", "eng-dingtalk"]
+    messages = dict.fromkeys(["eng-slack", "eng-feishu", "eng-dingtalk"], message)
     first = queue_chat(
-        stack.runtime,
-        kind="chat-report",
-        subject="report:2026-02-03:",
-        channels=channels,
-        message=message,
+        stack.runtime, kind="chat-report", subject="report:2026-02-03:", messages=messages
     )
     again = queue_chat(  # the second beat of the night
-        stack.runtime,
-        kind="chat-report",
-        subject="report:2026-02-03:",
-        channels=channels,
-        message=message,
+        stack.runtime, kind="chat-report", subject="report:2026-02-03:", messages=messages
     )
     assert len(first) == 3
     assert again == []
@@ -127,8 +119,11 @@ def test_a_refused_message_is_failed_not_retried_forever(
         stack.runtime,
         kind="chat-alert",
         subject="commit:42",
-        channels=["eng-feishu"],
-        message=ChatMessage(kind="alert", title="high: fix(auth): tokens expire", lines=("x",)),
+        messages={
+            "eng-feishu": ChatMessage(
+                kind="alert", title="high: fix(auth): tokens expire", lines=("x",)
+            )
+        },
     )
     wait_for(lambda: states(stack).get("eng-feishu") == "failed", timeout=60, what="failed")
     with stack.runtime.session() as session:
