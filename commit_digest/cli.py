@@ -270,6 +270,42 @@ def config_check(path: Path) -> None:
     click.echo(f"{path}: a valid {kind} settings file")
 
 
+@main.group("labels")
+def labels_group() -> None:
+    """Human corrections as labelled examples for the evaluation set."""
+
+
+@labels_group.command("export")
+@click.option("--since", metavar="YYYY-MM-DD", help="Only corrections made on or after this day.")
+@click.option("--no-diffs", is_flag=True, help="Do not fetch each commit's patches from GitHub.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout."
+)
+def labels_export(since: str | None, no_diffs: bool, output: Path | None) -> None:
+    """Write every /digest importance override as a line of eval/commits.jsonl's format."""
+    from commit_digest.labels import as_jsonl, export_labels
+    from commit_digest.runtime import Runtime
+
+    settings = _settings()
+    start = (
+        datetime.combine(_parse_day(since, settings, "--since"), datetime.min.time(), UTC)
+        if since
+        else None
+    )
+    rt = Runtime.build(settings)
+    try:
+        lines = as_jsonl(export_labels(rt, since=start, with_diffs=not no_diffs))
+        if output is None:
+            for line in lines:
+                click.echo(line, nl=False)
+        else:
+            with output.open("w", encoding="utf-8") as out:
+                count = sum(1 for line in lines if out.write(line))
+            click.echo(f"commit-digest: {count} labelled commits written to {output}", err=True)
+    finally:
+        rt.close()
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -83,7 +83,8 @@ def queue_commit_alert(rt: Runtime, commit_id: int) -> list[int]:
         return []
     commit, analysis, repository, override = row
     importance = override or analysis.importance
-    paths = [str(f.get("filename", "")) for f in (commit.files or {}).get("files", [])]
+    listed = commit.files or {}
+    paths = [path for status in ("added", "removed", "modified") for path in listed.get(status, [])]
     channels: list[str] = []
     for team in alert_teams(installation, repository, paths):
         threshold = team.alert_min_importance or "high"

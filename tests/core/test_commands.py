@@ -243,3 +243,28 @@ def test_a_redelivered_comment_runs_once(live: LiveStack, unique_repo: str) -> N
     assert second.json == {"status": "duplicate"}
     wait_for(lambda: run_outcome(live, comment_id) == "done", timeout=20, what="done")
     assert reactions_to(live, comment_id) == ["+1"]
+
+
+def test_corrections_export_as_labelled_examples(live: LiveStack, unique_repo: str) -> None:
+    """An importance override comes out in the evaluation set's format, with the patches."""
+    from commit_digest.labels import export_labels
+
+    sha = analysed_commit(live, unique_repo)
+    live.github.set_permission(unique_repo, "lead-dev", "write")
+    comment_id, _ = comment_by(live, unique_repo, sha, "/digest importance medium", "lead-dev")
+    wait_for(lambda: run_outcome(live, comment_id) == "done", timeout=20, what="done")
+    [example] = [e for e in export_labels(live.runtime) if e["repo"] == unique_repo]
+    assert example["sha"] == sha
+    assert example["message"] == "refactor(cart): tidy the total"
+    assert example["label_importance"] == "medium"
+    assert example["files"] == [
+        {
+            "path": "src/cart.py",
+            "status": "modified",
+            "additions": 1,
+            "deletions": 0,
+            "patch": "@@ -0,0 +1,1 @@\n+total = round(total, 2)",
+        }
+    ]
+    assert example["reason"].startswith("importance set by lead-dev on ")
+    assert set(example) >= {"id", "url", "label_change_type", "label_breaking_change"}
