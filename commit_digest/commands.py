@@ -168,6 +168,7 @@ def run_command(rt: Runtime, run_id: int) -> str:
             .where(CommandRun.id == run_id)
             .values(outcome=outcome, done_at=datetime.now(UTC))
         )
+    rt.metrics.count("commands", command=name, outcome=outcome)
     log.info("command.ran", command=name, outcome=outcome, permission=permission)
     if commit_id is not None and outcome in ("done", "refused"):
         from commit_digest.analysis.comments import comments_enabled, send_comment_task

@@ -53,6 +53,11 @@ METRICS: dict[str, tuple[str, str]] = {
     "llm_cost_usd": ("counter", "Estimated LLM cost in US dollars, by model."),
     "comments": ("counter", "Commit comments, by result (created, edited, unchanged)."),
     "reports_sent": ("counter", "Report emails, by result."),
+    "chat_messages": (
+        "counter",
+        "Chat messages (reports and alerts), by platform and result (sent, retrying, failed).",
+    ),
+    "commands": ("counter", "/digest commands from comments on commits, by command and outcome."),
     "github_rate_limit_remaining": (
         "gauge",
         "Requests left in GitHub's primary rate limit (last seen).",

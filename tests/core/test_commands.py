@@ -138,6 +138,8 @@ def test_a_writer_sets_the_importance_and_our_comment_says_so(
         what="our comment edited",
     )
     assert len(our_comments(live, unique_repo, sha)) == 1  # edited, never a second comment
+    counters, _ = live.runtime.metrics.read()
+    assert counters["commands|command=importance,outcome=done"] >= 1
 
 
 def test_someone_without_write_access_is_refused_politely_once(

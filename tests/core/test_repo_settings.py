@@ -217,3 +217,11 @@ def test_config_check_validates_offline(tmp_path: Path) -> None:
         f"Error: {bad}: llm: cannot be set in a repository file "
         "(the LLM endpoint, model and credentials are the operator's)"
     )
+
+
+def test_the_settings_reference_is_generated_from_the_models() -> None:
+    """docs/settings-file.md is what the models say, so the reference cannot drift."""
+    from commit_digest.repo_settings import markdown_reference
+
+    docs = Path(__file__).parents[2] / "docs" / "settings-file.md"
+    assert docs.read_text() == markdown_reference()
