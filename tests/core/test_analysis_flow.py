@@ -130,7 +130,8 @@ def test_llm_analysis_is_stored_with_usage_and_commented_once(
     def recorded() -> tuple[str, int | None] | None:
         with live.runtime.session() as session:
             row = session.get(CommitComment, commit_id)
-            return (row.state, row.github_comment_id) if row and row.state != "queued" else None
+            settled = row and row.state not in ("queued", "posting")
+            return (row.state, row.github_comment_id) if settled else None
 
     assert wait_for(recorded, timeout=10, what="the comment row") == ("created", comment["id"])
 

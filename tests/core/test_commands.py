@@ -219,7 +219,9 @@ def test_ignore_help_and_reanalyze(live: LiveStack, unique_repo: str) -> None:
 
     def settled() -> bool:
         with live.runtime.session() as session:
-            row = session.get(Analysis, commit_id)
+            row = session.execute(
+                select(Analysis).where(Analysis.commit_id == commit_id)
+            ).scalar_one_or_none()
             return row is not None and not row.needs_reanalysis
 
     wait_for(settled, timeout=30, what="the analysis stored again")
