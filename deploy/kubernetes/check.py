@@ -131,14 +131,19 @@ def policy_errors(objects: list[dict[str, Any]], queues: tuple[str, ...]) -> lis
             errors.append("the beat Deployment must have replicas: 1")
         if beat["spec"].get("strategy", {}).get("type") != "Recreate":
             errors.append("the beat Deployment must use strategy Recreate")
-        if any(s["spec"]["scaleTargetRef"]["name"] == beat["metadata"]["name"]
-               for s in scaled.values()):
+        if any(
+            s["spec"]["scaleTargetRef"]["name"] == beat["metadata"]["name"] for s in scaled.values()
+        ):
             errors.append("the beat must not be autoscaled")
 
     for queue in queues:
-        workers = [d for d in deployments.values() if component(d) == "worker"
-                   and f"--queues={queue}" in d["spec"]["template"]["spec"]["containers"][0]
-                   .get("command", [])]
+        workers = [
+            d
+            for d in deployments.values()
+            if component(d) == "worker"
+            and f"--queues={queue}"
+            in d["spec"]["template"]["spec"]["containers"][0].get("command", [])
+        ]
         if len(workers) != 1:
             errors.append(f"queue {queue!r}: expected one worker Deployment, found {len(workers)}")
             continue
@@ -152,8 +157,10 @@ def policy_errors(objects: list[dict[str, Any]], queues: tuple[str, ...]) -> lis
     for d in deployments.values():
         if component(d) == "web":
             for c in d["spec"]["template"]["spec"]["containers"]:
-                probes = (c.get("livenessProbe", {}).get("httpGet", {}).get("path"),
-                          c.get("readinessProbe", {}).get("httpGet", {}).get("path"))
+                probes = (
+                    c.get("livenessProbe", {}).get("httpGet", {}).get("path"),
+                    c.get("readinessProbe", {}).get("httpGet", {}).get("path"),
+                )
                 if probes != ("/healthz", "/readyz"):
                     errors.append(f"{d['metadata']['name']}: probes must be /healthz, /readyz")
     return errors
