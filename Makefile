@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-faults lint bench clean
+.PHONY: help run test test-faults lint bench clean k8s-check
 
 help: ## show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "commit-digest needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -35,5 +35,19 @@ lint: $(STAMP) ## ruff, mypy and the import contracts (docs/architecture.md)
 bench: $(STAMP) ## run every benchmark and write benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
+# The Kubernetes manifests' tools (checkov, kubernetes-validate, kubectl) live in a virtualenv
+# of their own: checkov's many pinned dependencies stay out of the project's.
+K8S_VENV  ?= .venv-k8s
+K8S_STAMP := $(K8S_VENV)/.installed
+
+$(K8S_STAMP): deploy/kubernetes/requirements-check.txt
+	test -x $(K8S_VENV)/bin/python || $(PYTHON) -m venv $(K8S_VENV)
+	$(K8S_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(K8S_VENV)/bin/python -m pip install --quiet -r deploy/kubernetes/requirements-check.txt
+	@touch $(K8S_STAMP)
+
+k8s-check: $(K8S_STAMP) ## render the Kubernetes overlays and check them (schemas, checkov), offline
+	$(K8S_VENV)/bin/python deploy/kubernetes/check.py $(K8S_CHECK_ARGS)
+
 clean: ## remove the virtualenv and local data
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(K8S_VENV) var .pytest_cache .mypy_cache .ruff_cache
