@@ -258,6 +258,20 @@ class CommitOverride(Base):
     set_at: Mapped[datetime]
 
 
+class RepositorySettings(Base):
+    """A repository's ``.commit-digest.toml`` as last read: the good settings and any problem."""
+
+    __tablename__ = "repository_settings"
+
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id"), primary_key=True)
+    blob_sha: Mapped[str | None] = mapped_column(String(40))  # None: the file does not exist
+    good_settings: Mapped[dict[str, Any] | None]  # the last file that validated
+    good_sha: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)  # why blob_sha did not validate
+    reported_sha: Mapped[str | None] = mapped_column(String(40))  # the bad blob we reported
+    checked_at: Mapped[datetime]
+
+
 # The tables themselves, for Core statements on the request path.
 REPOSITORIES = cast(Table, Repository.__table__)
 DELIVERIES = cast(Table, Delivery.__table__)

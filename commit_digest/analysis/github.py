@@ -45,6 +45,14 @@ class CommentRef:
     user_login: str | None
 
 
+@dataclass(frozen=True)
+class RepoFile:
+    """A file of a repository as the contents API gives it: its blob sha and its bytes."""
+
+    sha: str
+    content: bytes
+
+
 class GitHub(Protocol):
     """The GitHub operations commit-digest performs; each failure is one of our error classes."""
 
@@ -84,6 +92,10 @@ class GitHub(Protocol):
 
     def collaborator_permission(self, repository: str, login: str) -> str:
         """The user's permission on the repository: admin, write, read or none."""
+        ...
+
+    def get_file(self, repository: str, path: str, ref: str) -> RepoFile | None:
+        """A file's blob sha and bytes at ``ref``; None when there is no such file."""
         ...
 
     def react_to_commit_comment(self, repository: str, comment_id: int, content: str) -> None:
@@ -206,12 +218,24 @@ class PyGithubClient:
     def collaborator_permission(self, repository: str, login: str) -> str:
         gh = self._client_for(repository)
         with self._mapped_errors(f"reading the permission of {login} on {repository}"):
-            return gh.get_repo(repository, lazy=True).get_collaborator_permission(login)
+            return gh.get_repo(repository).get_collaborator_permission(login)
+
+    def get_file(self, repository: str, path: str, ref: str) -> RepoFile | None:
+        gh = self._client_for(repository)
+        try:
+            # commit=True: a 404 (no such file or ref) comes out as CommitGone
+            with self._mapped_errors(f"reading {path} of {repository}", commit=True):
+                found = gh.get_repo(repository).get_contents(path, ref=ref)
+        except CommitGone:
+            return None
+        if isinstance(found, list):  # a directory of that name
+            return None
+        return RepoFile(sha=found.sha, content=found.decoded_content)
 
     def react_to_commit_comment(self, repository: str, comment_id: int, content: str) -> None:
         gh = self._client_for(repository)
         with self._mapped_errors(f"reacting to comment {comment_id} of {repository}"):
-            gh.get_repo(repository, lazy=True).get_comment(comment_id).create_reaction(content)
+            gh.get_repo(repository).get_comment(comment_id).create_reaction(content)
 
     def rate_limit_remaining(self) -> int | None:
         if self._last_requester is None:

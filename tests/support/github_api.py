@@ -17,6 +17,7 @@ Served (each also under the Enterprise prefix ``/api/v3``):
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -149,6 +150,7 @@ class GitHubApiStandIn:
         self._commits: dict[tuple[str, str], _Commit] = {}
         self._comments: dict[int, dict[str, Any]] = {}
         self._permissions: dict[tuple[str, str], str] = {}  # (repo, login) -> permission
+        self._files: dict[tuple[str, str, str], bytes] = {}  # (repo, ref, path) -> content
         self.reactions: list[tuple[str, int, str]] = []  # (repo, comment id, content)
         self._faults: list[_Fault] = []
         self._used: dict[str, int] = {}
@@ -409,6 +411,14 @@ class GitHubApiStandIn:
         with self._lock:
             return self._store_comment(repo, sha, body, login)
 
+    def set_file(self, repo: str, path: str, content: bytes | None, ref: str = "main") -> None:
+        """Put a file on a branch of ``repo`` (None removes it), as the contents API serves it."""
+        with self._lock:
+            if content is None:
+                self._files.pop((repo, ref, path), None)
+            else:
+                self._files[(repo, ref, path)] = content
+
     def set_permission(self, repo: str, login: str, permission: str) -> None:
         """Make ``login`` a collaborator of ``repo`` with admin, write, read or none."""
         with self._lock:
@@ -527,6 +537,7 @@ class GitHubApiStandIn:
                 _collaborator_permission,
             ),
             ("POST", re.compile(repo + r"/comments/(?P<id>\d+)/reactions"), _create_reaction),
+            ("GET", re.compile(repo + r"/contents/(?P<path>.+)"), _get_contents),
         ]
 
     # -- data helpers used by the routes -----------------------------------------------------
@@ -957,6 +968,29 @@ def _collaborator_permission(call: _Call, match: re.Match[str]) -> _Reply:
             "permission": permission,
             "role_name": role,
             "user": call.api._user_json(call.prefix, login),
+        },
+    )
+
+
+def _get_contents(call: _Call, match: re.Match[str]) -> _Reply:
+    repo = call.api._repo_for(call, match["repo"])
+    path = unquote(match["path"])
+    ref = (call.query.get("ref") or [repo.default_branch])[0]
+    content = call.api._files.get((repo.full_name, ref, path))
+    if content is None:
+        raise _HttpError(404, "Not Found")
+    blob = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()  # noqa: S324 - git's id
+    return _Reply(
+        200,
+        {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(content),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "content": base64.b64encode(content).decode(),
+            "sha": blob,
+            "url": call.api._api(call.prefix, f"/repos/{repo.full_name}/contents/{path}"),
         },
     )
 
