@@ -164,7 +164,8 @@ def _report(
             f"{REPORT_MARKER.format(sha=cached.blob_sha)}\n"
             f"**commit-digest** could not use `{FILE_NAME}` as changed here: "
             f"{for_github(cached.error or '')}\n\n"
-            f"The settings in force stay {in_force} until a valid file lands. `commit-digest config check {FILE_NAME}` checks a file "
+            f"The settings in force stay {in_force} until a valid file lands. "
+            f"`commit-digest config check {FILE_NAME}` checks a file "
             "offline."
         )
         try:
