@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-faults lint bench clean k8s-check
+.PHONY: help run test test-faults test-browser browser-deps lint bench clean k8s-check
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,14 @@ test: $(STAMP) ## run the test suite (real Redis, Celery worker, SQLite, Postgre
 
 test-faults: $(STAMP) ## run the fault-injection scenarios (real processes, one fault each)
 	$(BIN)/python -m pytest -m faults tests/faults $(PYTEST_ARGS)
+
+CHROMIUM ?= /usr/bin/chromium
+
+browser-deps: ## install Debian's Chromium and CJK fonts for the browser tests (needs root)
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+test-browser: $(STAMP) browser-deps ## the report and archive pages in a real Chromium (screenshots in var/screenshots)
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, mypy and the import contracts (docs/architecture.md)
 	$(BIN)/ruff check .
