@@ -314,10 +314,11 @@ class FaultStack:
         self.pushes.append(push)
         return push
 
-    def post(self, push: Push, timeout: float = 10.0) -> int | None:
-        """Deliver ``push`` as GitHub does; the status, or None when no answer came."""
+    def post(self, push: Push, timeout: float = 10.0, url: str | None = None) -> int | None:
+        """Deliver ``push`` as GitHub does (to ``url``, default this stack's web process);
+        the status, or None when no answer came."""
         request = urllib.request.Request(
-            self.url,
+            url or self.url,
             data=push.body,
             method="POST",
             headers={
