@@ -13,6 +13,7 @@ import click
 from commit_digest.config import Settings, load_settings
 from commit_digest.errors import CommitDigestError, ConfigError
 from commit_digest.logs import configure_logging
+from report.render import LANGUAGES
 
 
 class _Group(click.Group):
@@ -88,7 +89,7 @@ def run(workers: int | None) -> None:
 @click.option("--send", is_flag=True, help="Email it (once per day and recipient list).")
 @click.option("--resend", is_flag=True, help="Email it again even if it was sent.")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
-@click.option("--language", type=click.Choice(["zh-CN", "en"]), help="Default REPORT_LANGUAGE.")
+@click.option("--language", type=click.Choice(LANGUAGES), help="Default REPORT_LANGUAGE.")
 def report(
     day: str | None,
     repos: tuple[str, ...],
@@ -310,10 +311,6 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 if __name__ == "__main__":

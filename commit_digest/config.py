@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from commit_digest.errors import ConfigError
+from report.render import LANGUAGES
 
-LANGUAGES = ("zh-CN", "en")
 ANALYZERS = ("auto", "llm", "heuristic")
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_MODEL = "gpt-4o-mini"

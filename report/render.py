@@ -21,6 +21,7 @@ from report.data import DayReport, Entry, RepositoryDay
 from report.markdown_text import cell, inline, slug, truncate
 from report.schema import IMPORTANCE_ORDER, Analysis
 
+# the languages there are templates for: the one list every part of the service uses
 LANGUAGES = ("zh-CN", "en")
 # With more low-importance entries than this, they are rendered one line each and only the
 # section (not every entry) is listed in the table of contents, so long days stay readable.

@@ -37,7 +37,18 @@ from commit_digest.commands import run_command as run_recorded_command
 from commit_digest.compare import fetch_push_commits as record_missing_commits
 from commit_digest.errors import GitHubRateLimited, GitHubUnavailable
 from commit_digest.logs import configure_logging
-from commit_digest.queueing import ANALYZE, MAX_COUNTDOWN, publish, settings_of
+from commit_digest.queueing import (
+    ANALYZE,
+    COMMENT,
+    DAILY_REPORT,
+    FETCH_PUSH,
+    MAX_COUNTDOWN,
+    RUN_COMMAND,
+    SEND_CHAT,
+    SWEEP,
+    publish,
+    settings_of,
+)
 from commit_digest.reporting.job import daily_report_step
 from commit_digest.runtime import worker_runtime
 from commit_digest.sweep import sweep as run_sweep
@@ -100,7 +111,7 @@ def _wait(task: Task, countdown: float) -> Exception | None:
 
 
 @app.task(
-    name="commit_digest.analyze_commit",
+    name=ANALYZE,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -137,7 +148,7 @@ def analyze_commit(self: Task, commit_id: int) -> None:
 
 
 @app.task(
-    name="commit_digest.post_comment",
+    name=COMMENT,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -161,7 +172,7 @@ def post_comment(self: Task, commit_id: int) -> None:
 
 
 @app.task(
-    name="commit_digest.fetch_push_commits",
+    name=FETCH_PUSH,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -184,7 +195,7 @@ def fetch_push_commits(self: Task, delivery_id: int) -> None:
 
 
 @app.task(
-    name="commit_digest.send_chat",
+    name=SEND_CHAT,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -209,7 +220,7 @@ def send_chat(self: Task, outbox_id: int) -> None:
 
 
 @app.task(
-    name="commit_digest.run_command",
+    name=RUN_COMMAND,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -229,7 +240,7 @@ def run_command(self: Task, run_id: int) -> None:
         ) from None
 
 
-@app.task(name="commit_digest.sweep", bind=True, acks_late=True, time_limit=120)
+@app.task(name=SWEEP, bind=True, acks_late=True, time_limit=120)
 def sweep(self: Task) -> None:
     """Queue recorded work that never reached a worker."""
     result = run_sweep(worker_runtime(self.app), datetime.now(UTC))
@@ -249,7 +260,7 @@ REPORT_SEND_RETRIES = 10
 
 
 @app.task(
-    name="commit_digest.send_daily_report",
+    name=DAILY_REPORT,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,

@@ -18,7 +18,7 @@ from pathlib import Path
 import jinja2
 
 from commit_digest.analysis.inputs import CommitInput, FileChange
-from commit_digest.config import LANGUAGES
+from report.render import LANGUAGES
 from report.schema import ChangeType, analysis_json_schema
 
 PROMPT_VERSION = "v1"

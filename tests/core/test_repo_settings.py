@@ -225,3 +225,13 @@ def test_the_settings_reference_is_generated_from_the_models() -> None:
 
     docs = Path(__file__).parents[2] / "docs" / "settings-file.md"
     assert docs.read_text() == markdown_reference()
+
+
+def test_the_files_accept_exactly_the_languages_there_are_templates_for() -> None:
+    """The settings files' language choice is the report's one list of languages."""
+    from typing import get_args
+
+    from commit_digest.repo_settings import Language
+    from report.render import LANGUAGES
+
+    assert get_args(Language) == LANGUAGES
