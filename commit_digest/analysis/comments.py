@@ -25,6 +25,7 @@ from commit_digest.analysis.github import CommentRef, GitHub
 from commit_digest.models import Analysis as AnalysisRow
 from commit_digest.models import Commit, CommitComment, Repository
 from commit_digest.queueing import COMMENT, publish
+from commit_digest.repo_policy import policy_for
 from commit_digest.runtime import Runtime
 from commit_digest.storage import upsert
 from report.comment import PeopleNotes, is_ours, render_comment
@@ -36,7 +37,7 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class CommentOutcome:
-    status: str  # created, edited, unchanged, disabled, no-analysis
+    status: str  # created, edited, unchanged, disabled, no-analysis, below-threshold
     comment_id: int | None = None
     duplicates_removed: int = 0
 
@@ -92,6 +93,16 @@ def publish_comment(rt: Runtime, commit_id: int) -> CommentOutcome:
     if row is None:
         return CommentOutcome(status="no-analysis")
     sha, repository, installation_id, analysis = row
+    policy = policy_for(rt, repository, installation_id=installation_id)
+    if not policy.wants_comment(analysis.importance):
+        # recorded, so the sweep does not queue it again
+        with rt.session() as session:
+            values = {"state": "below-threshold", "updated_at": datetime.now(UTC)}
+            upsert(
+                session, CommitComment, {"commit_id": commit_id, **values}, ["commit_id"], values
+            )
+        log.info("comment.skipped", reason="below the repository's comment threshold")
+        return CommentOutcome(status="below-threshold")
     with rt.session() as session:
         body = comment_body(sha, analysis, people=people_notes(session, commit_id, repository, sha))
     with rt.session() as session:

@@ -35,6 +35,8 @@ from commit_digest.errors import (
 )
 from commit_digest.models import Analysis as AnalysisRow
 from commit_digest.models import Commit
+from commit_digest.repo_policy import policy_for, touches_settings
+from commit_digest.repo_settings import RepoPolicy
 from commit_digest.runtime import Runtime
 from commit_digest.storage import rowcount, upsert
 from report.data import Coverage
@@ -315,10 +317,12 @@ def redactions_in(*texts: str) -> int:
     return sum(text.count(REDACTION_MARKER_START) for text in texts)
 
 
-def llm_result(rt: Runtime, commit: CommitInput, retries: int) -> AnalysisResult:
+def llm_result(
+    rt: Runtime, commit: CommitInput, retries: int, language: str | None = None
+) -> AnalysisResult:
     """Analyse with the LLM, tightening the budget when the answer is cut off or invalid."""
     settings = rt.settings
-    language = settings.report_language
+    language = language or settings.report_language
     counter = token_counter(settings.openai_model)
     # the omitted list is only known after fitting: reserve room for the longest one
     worst_omitted = [f.path for f in commit.files]
@@ -389,6 +393,44 @@ def llm_result(rt: Runtime, commit: CommitInput, retries: int) -> AnalysisResult
     return heuristic_result(commit, language, "LLM output unusable", redactions=redactions)
 
 
+def listed_paths(files: dict[str, list[str]] | None) -> list[str]:
+    """Every path a push listed for a commit (added, removed, modified)."""
+    listed = files or {}
+    return [path for status in ("added", "removed", "modified") for path in listed.get(status, [])]
+
+
+def without_ignored(commit: CommitInput, policy: RepoPolicy) -> tuple[CommitInput, tuple[str, ...]]:
+    """The commit without the files its repository's settings keep from the LLM, and their paths.
+
+    Their diff never reaches a prompt (nor the heuristics' view of the change); they are listed
+    as left out in the coverage record, which stays in our database and on GitHub.
+    """
+    ignored = tuple(f.path for f in commit.files if policy.is_ignored(f.path))
+    if not ignored:
+        return commit, ()
+    kept = tuple(f for f in commit.files if not policy.is_ignored(f.path))
+    return replace(commit, files=kept), ignored
+
+
+def with_policy(
+    result: AnalysisResult, policy: RepoPolicy, paths: list[str], ignored: tuple[str, ...]
+) -> AnalysisResult:
+    """The result with the path rules' importance floor or cap, and the ignored files listed."""
+    importance = policy.adjust_importance(result.analysis.importance.value, paths)
+    analysis = result.analysis
+    if importance != analysis.importance.value:
+        analysis = analysis.model_copy(update={"importance": importance})
+        analysis = Analysis.model_validate(analysis.model_dump())
+    coverage = result.coverage
+    if ignored:
+        coverage = replace(
+            coverage,
+            files_total=max(coverage.files_total, coverage.files_analysed + len(ignored)),
+            omitted=tuple(dict.fromkeys((*coverage.omitted, *ignored))),
+        )
+    return replace(result, analysis=analysis, coverage=coverage)
+
+
 def coverage_line(coverage: Coverage, language: str) -> str:
     """One line saying how much of the commit the prompt shows (for the model to be honest)."""
     if language == "zh-CN":
@@ -434,13 +476,23 @@ def analyze_stored_commit(
         log.info("analysis.skipped", commit_id=commit_id)
         return None
     structlog.contextvars.bind_contextvars(repository=commit.repository, sha=commit.sha)
-    language = rt.settings.report_language
     try:
+        policy = policy_for(
+            rt,
+            commit.repository,
+            installation_id=commit.installation_id,
+            commit_sha=commit.sha,
+            changed=touches_settings(listed_paths(commit.files)),
+        )
+        language = policy.language
         commit_input, delivery_reason, again = gather_input(rt, commit, retries)
+        everything = commit_input
+        commit_input, ignored = without_ignored(commit_input, policy)
         if rt.settings.use_llm:
-            result = llm_result(rt, commit_input, retries)
+            result = llm_result(rt, commit_input, retries, language)
         else:
             result = heuristic_result(commit_input, language)
+        result = with_policy(result, policy, [f.path for f in everything.files], ignored)
     except RetryLater as wait:
         with rt.session() as session:
             release_claim(
