@@ -239,7 +239,12 @@ def sender_for(settings: Settings) -> Sender:
 
 
 def send_report(
-    rt: Runtime, built: BuiltReport, *, resend: bool = False, sender: Sender | None = None
+    rt: Runtime,
+    built: BuiltReport,
+    *,
+    resend: bool = False,
+    sender: Sender | None = None,
+    recipients: Sequence[str] | None = None,
 ) -> SendOutcome:
     """Email ``built`` once per day, scope and recipient list; ``resend`` sends again on purpose.
 
@@ -250,7 +255,7 @@ def send_report(
     by choice, since a report nobody received is the worse failure).
     """
     settings = rt.settings
-    recipients = list(settings.report_recipients) or [settings.mail_from]
+    recipients = list(recipients or settings.report_recipients) or [settings.mail_from]
     key = recipients_key(recipients)
     now = datetime.now(UTC)
     claim = _claim_send(rt, built, recipients, key, now, resend)
@@ -382,6 +387,10 @@ def daily_report_step(
         return DailyStep(status="waiting", day=day, pending=pending), reconciled
     built = build_report(rt, day)
     outcome = send_report(rt, built)
+    if rt.installation.teams:
+        from commit_digest.reporting.teams import deliver_team_reports
+
+        deliver_team_reports(rt, day)
     return DailyStep(
         status=outcome.status, day=day, pending=pending, where=outcome.where
     ), reconciled
