@@ -1,5 +1,8 @@
 """A real browser (Debian's Chromium, driven by Playwright) against the real web process.
 
+A package (like tests/faults), so this conftest never shadows the top-level one that other
+tests import from.
+
 Playwright's own browser download is unreachable from these machines, so Chromium is launched
 by its path. Without it the browser tests skip locally; under CI (``CI=true``) a missing
 Chromium fails them — ``.ci/run`` installs it first.
@@ -42,12 +45,6 @@ FLAGS = [
 DAY = date(2026, 2, 3)
 # the screenshots the README shows (UPDATE_SCREENSHOTS=1 make test-browser refreshes them)
 README_SHOTS = {"report-en-1280", "report-zh-CN-390"}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/browser/" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

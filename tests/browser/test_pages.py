@@ -10,9 +10,10 @@ from commit_digest.reporting.convert import markdown_to_html
 from report.html import html_document
 from report.render import render_markdown
 
-from conftest import DAY, TOKEN, screenshot
+from .conftest import DAY, TOKEN, screenshot
 from support.sample_day import sample_day
 
+pytestmark = pytest.mark.browser
 WIDTHS = (1280, 390)
 
 
