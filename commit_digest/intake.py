@@ -6,10 +6,10 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from commit_digest.config import Settings
-from commit_digest.models import COMMITS, DELIVERIES
+from commit_digest.models import COMMITS, DELIVERIES, QuarantinedDelivery
 from commit_digest.push import Push
 from commit_digest.storage import (
     Executor,
@@ -134,3 +134,16 @@ def mark_not_queued(session: Executor, commit_ids: list[int]) -> None:
     """Forget that these commits were queued (the publish failed), so the sweep picks them up."""
     if commit_ids:
         session.execute(update(COMMITS).where(COMMITS.c.id.in_(commit_ids)).values(queued_at=None))
+
+
+def quarantine(session: Executor, info: DeliveryInfo, reason: str) -> None:
+    """Keep a delivery that could not be stored (its raw body and why) for a person to look at."""
+    session.execute(
+        insert(QuarantinedDelivery).values(
+            guid=info.guid,
+            event=info.event,
+            reason=reason[:2_000],
+            body=info.body,
+            received_at=info.received_at,
+        )
+    )

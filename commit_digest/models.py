@@ -62,8 +62,8 @@ class Repository(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200), unique=True)
     github_id: Mapped[int | None] = mapped_column(BigInteger)
-    default_branch: Mapped[str | None] = mapped_column(String(255))
-    html_url: Mapped[str | None] = mapped_column(String(500))
+    default_branch: Mapped[str | None] = mapped_column(Text)
+    html_url: Mapped[str | None] = mapped_column(Text)
     installation_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
 
@@ -76,7 +76,7 @@ class Delivery(Base):
     guid: Mapped[str] = mapped_column(String(100), unique=True)
     event: Mapped[str] = mapped_column(String(64))
     repository_id: Mapped[int | None] = mapped_column(ForeignKey("repositories.id"))
-    ref: Mapped[str | None] = mapped_column(String(500))
+    ref: Mapped[str | None] = mapped_column(Text)
     before_sha: Mapped[str | None] = mapped_column(String(40))
     after_sha: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str] = mapped_column(String(64))
@@ -101,14 +101,14 @@ class Commit(Base):
     repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id"))
     sha: Mapped[str] = mapped_column(String(40))
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
-    branch: Mapped[str | None] = mapped_column(String(255))
+    branch: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
-    author_name: Mapped[str | None] = mapped_column(String(255))
-    author_email: Mapped[str | None] = mapped_column(String(255))
-    author_login: Mapped[str | None] = mapped_column(String(255))
+    author_name: Mapped[str | None] = mapped_column(Text)
+    author_email: Mapped[str | None] = mapped_column(Text)
+    author_login: Mapped[str | None] = mapped_column(Text)
     committed_at: Mapped[datetime | None]
     landed_at: Mapped[datetime]
-    url: Mapped[str | None] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(Text)
     # file lists as the delivery carried them; the analysis prefers the GitHub API's
     files: Mapped[dict[str, Any] | None]
     source: Mapped[str] = mapped_column(String(16))  # webhook, compare, reconcile, backfill
@@ -175,7 +175,7 @@ class Report(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
-    scope: Mapped[str] = mapped_column(String(500))  # "" = every repository
+    scope: Mapped[str] = mapped_column(Text)  # "" = every repository
     language: Mapped[str] = mapped_column(String(10))
     timezone: Mapped[str] = mapped_column(String(64))
     # the HTML is derived from the Markdown when a page asks for it (storing it too cost a
@@ -194,7 +194,7 @@ class ReportSend(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
-    scope: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(Text)
     recipients_key: Mapped[str] = mapped_column(String(64))
     recipients: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(300))
@@ -270,6 +270,19 @@ class RepositorySettings(Base):
     error: Mapped[str | None] = mapped_column(Text)  # why blob_sha did not validate
     reported_sha: Mapped[str | None] = mapped_column(String(40))  # the bad blob we reported
     checked_at: Mapped[datetime]
+
+
+class QuarantinedDelivery(Base):
+    """A signed delivery that could not be stored: its raw body and why, kept for a person."""
+
+    __tablename__ = "quarantined_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guid: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime]
 
 
 # The tables themselves, for Core statements on the request path.

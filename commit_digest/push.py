@@ -149,7 +149,7 @@ def _commit(raw: Any, index: int) -> PushCommit:
     message = raw.get("message")
     return PushCommit(
         sha=sha,
-        message=message if isinstance(message, str) else "",
+        message=clean_text(message) if isinstance(message, str) else "",
         author_name=_opt_str(author.get("name")),
         author_email=_opt_str(author.get("email")),
         author_login=_opt_str(author.get("username")),
@@ -160,6 +160,23 @@ def _commit(raw: Any, index: int) -> PushCommit:
         modified=_paths(raw.get("modified")),
         distinct=raw.get("distinct") is not False,
     )
+
+
+# PostgreSQL's text cannot hold NUL, and git can: it is stored as a visible mark instead
+NUL_MARK = "\u2400"
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+INT64_MAX = 2**63 - 1
+
+
+def clean_text(value: str) -> str:
+    """Text as stored: NUL bytes as ␀ (U+2400), lone surrogates (not UTF-8) as U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", NUL_MARK)
+    if _SURROGATE.search(value):
+        value = _SURROGATE.sub("\ufffd", value)
+    return value
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -173,15 +190,18 @@ def _str(data: Mapping[str, Any], key: str, where: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
         raise PayloadError(f"{where} is missing or not a string")
-    return value
+    return clean_text(value)
 
 
 def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return clean_text(value) if isinstance(value, str) and value else None
 
 
 def _opt_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """An id as GitHub sends it (a 64-bit integer); anything else is no id."""
+    if isinstance(value, int) and not isinstance(value, bool) and -INT64_MAX <= value <= INT64_MAX:
+        return value
+    return None
 
 
 def _sha(value: Any, where: str) -> str:
@@ -193,7 +213,7 @@ def _sha(value: Any, where: str) -> str:
 def _paths(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
-    return tuple(p for p in value if isinstance(p, str))
+    return tuple(clean_text(p) for p in value if isinstance(p, str))
 
 
 def _timestamp(value: Any) -> datetime | None:

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import structlog
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 
-from commit_digest.intake import DeliveryInfo
+from commit_digest.intake import DeliveryInfo, quarantine
 from commit_digest.push import PayloadError
 from commit_digest.runtime import Runtime
 from commit_digest.signature import verify_signature
@@ -52,6 +53,14 @@ def github_webhook() -> ResponseReturnValue:
     except (BodyError, PayloadError) as error:
         log.info("webhook.payload.invalid", reason=str(error))
         return _error(rt, 400, str(error), "bad-request", event)
+    except (DataError, IntegrityError, ProgrammingError) as error:
+        # not the database being down (that is OperationalError: 503, GitHub redelivers) but
+        # a value it will never take: redelivery cannot cure it, so keep the body for a person
+        reason = f"{type(error).__name__}: {str(error.orig).splitlines()[0][:300]}"
+        rt.in_transaction(lambda connection: quarantine(connection, info, reason))
+        log.error("webhook.delivery.quarantined", reason=reason)
+        rt.metrics.count("deliveries", event=_event_label(event), outcome="quarantined")
+        return jsonify({"status": "quarantined", "reason": "kept for inspection"}), 202
     finally:
         structlog.contextvars.unbind_contextvars("delivery", "github_event")
     return jsonify(answer), status
