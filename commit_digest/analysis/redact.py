@@ -160,6 +160,12 @@ _SHAPES: tuple[_Shape, ...] = (
             r"[A-Za-z0-9_\-]{8,4000}\.eyJ[A-Za-z0-9_\-]{8,4000}\.[A-Za-z0-9_\-]{0,4000}",
         ),
     ),
+    # Docker's config.json keeps "user:password" base64-encoded under auths.<registry>.auth
+    _Shape(
+        "docker-auth",
+        re.compile(r'"auth"\s*:\s*"(?P<value>[A-Za-z0-9+/]{16,}={0,2})"'),
+        "value",
+    ),
     _Shape(
         "url-password",
         re.compile(r"://[^\s:/?#@'\"<>]{0,200}:(?P<value>[^\s/?#@'\"<>]{1,200})@"),
@@ -257,7 +263,15 @@ def redact_secrets(text: str, *, path: str | None = None) -> Redacted:
     if not spans:
         return Redacted(text, 0, {})
 
-    chosen = _without_overlaps(spans)
+    spans = _clipped_at_url_hosts(spans)
+    precise = _merged([span for span in spans if span[2] < _ENTROPY_RANK])
+    # the entropy guess is the weakest: it only fills what no other detection covers
+    guesses = [
+        span
+        for span in _merged([span for span in spans if span[2] >= _ENTROPY_RANK])
+        if not any(span[0] < end and start < span[1] for start, end, *_ in precise)
+    ]
+    chosen = sorted(precise + guesses)
     pieces: list[str] = []
     at = 0
     for start, end, _, kind in chosen:
@@ -401,12 +415,38 @@ def _random(value: str) -> bool:
     return shannon_entropy(value) >= threshold
 
 
-def _without_overlaps(spans: list[_Span]) -> list[_Span]:
-    """Return the spans in text order, keeping the lower rank of two that overlap."""
-    chosen: list[_Span] = []
-    for span in sorted(spans, key=lambda s: (s[0], s[2])):
-        if not chosen or span[0] >= chosen[-1][1]:
-            chosen.append(span)
-        elif span[2] < chosen[-1][2]:
-            chosen[-1] = span
-    return chosen
+def _clipped_at_url_hosts(spans: list[_Span]) -> list[_Span]:
+    """Name-based and entropy guesses that run through a URL's password end at its ``@``.
+
+    ``https://x-access-token:TOKEN@github.com/…`` reads as ``token: TOKEN@github.com/…`` to
+    the assignment detector; what follows the ``@`` is the host and path, not the secret.
+    """
+    passwords = [(start, end) for start, end, _, kind in spans if kind == "url-password"]
+    if not passwords:
+        return spans
+    clipped = []
+    for start, end, rank, kind in spans:
+        if rank >= _ASSIGNMENT_RANK:
+            for first, last in passwords:
+                if first <= start < last < end:
+                    end = last
+        clipped.append((start, end, rank, kind))
+    return clipped
+
+
+def _merged(spans: list[_Span]) -> list[_Span]:
+    """The union of overlapping spans, in text order, each named by its most specific match.
+
+    Keeping only one of two overlapping detections would leave the rest of the other in clear:
+    a password that wraps a token (``head-ghp_…-tail``) must go whole, not as ``head-…-tail``.
+    """
+    merged: list[_Span] = []
+    for start, end, rank, kind in sorted(spans, key=lambda s: (s[0], -s[1], s[2])):
+        if merged and start < merged[-1][1]:
+            first, last, best_rank, best_kind = merged[-1]
+            if rank < best_rank:
+                best_rank, best_kind = rank, kind
+            merged[-1] = (first, max(last, end), best_rank, best_kind)
+        else:
+            merged.append((start, end, rank, kind))
+    return merged
