@@ -308,9 +308,9 @@ def labels_export(since: str | None, no_diffs: bool, output: Path | None) -> Non
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from commit_digest.masking import mask_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return mask_url(url)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from commit_digest.errors import ConfigError
+from commit_digest.masking import mask_url
 from report.render import LANGUAGES
 
 ANALYZERS = ("auto", "llm", "heuristic")
@@ -323,7 +324,7 @@ class _Env:
             parts = urlsplit(raw)
             parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError:
-            raise ConfigError(name, f"{raw!r} is not a URL") from None
+            raise ConfigError(name, f"{mask_url(raw)!r} is not a URL") from None
         if parts.scheme not in schemes:
             raise ConfigError(name, f"the scheme must be one of {', '.join(schemes)}")
         if parts.scheme != "unix" and not parts.hostname:
@@ -413,6 +414,16 @@ def _parse_smtp_url(raw: str | None) -> SmtpSettings | None:
         timeout = float(query.get("timeout", "30"))
     except ValueError:
         raise ConfigError("SMTP_URL", "timeout must be a number of seconds") from None
+    insecure_auth = query.get("insecure_auth", "false")
+    if insecure_auth not in ("true", "false"):
+        raise ConfigError("SMTP_URL", "insecure_auth must be true or false")
+    encrypted = implicit_tls or starttls_raw == "true"
+    if parts.username and not encrypted and insecure_auth != "true":
+        raise ConfigError(
+            "SMTP_URL",
+            "would send its password unencrypted: use smtps://…:465 or ?starttls=true, "
+            "or add ?insecure_auth=true for a relay on this host or network",
+        )
     return SmtpSettings(
         host=parts.hostname,
         port=port or (465 if implicit_tls else 25),

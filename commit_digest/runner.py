@@ -18,6 +18,7 @@ import click
 from commit_digest.config import Settings, load_settings
 from commit_digest.db import upgrade
 from commit_digest.embedded_redis import EmbeddedRedis
+from commit_digest.masking import mask_url
 from commit_digest.sample import write_sample
 
 
@@ -138,8 +139,9 @@ def run(settings: Settings, *, workers: int | None = None) -> int:
                 f"  webhook URL     {base}/webhooks/github  (content type application/json)",
                 f"  webhook secret  {secret}",
                 f"  reports         {base}/reports?token={access_token}",
-                f"  database        {settings.database_url}",
-                f"  broker          {env['REDIS_URL']}{'  (embedded)' if redis_server else ''}",
+                f"  database        {mask_url(settings.database_url)}",
+                f"  broker          {mask_url(env['REDIS_URL'])}"
+                f"{'  (embedded)' if redis_server else ''}",
                 f"  analyzer        {analyzer}",
                 "",
                 "Send a sample signed push:",
