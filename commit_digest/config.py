@@ -231,7 +231,7 @@ def load_settings(
         report_recipients=recipients,
         host=env.text("HOST") or "127.0.0.1",
         port=env.integer("PORT", minimum=1, maximum=65535) or 8000,
-        access_token=env.text("ACCESS_TOKEN"),
+        access_token=_access_token(env.text("ACCESS_TOKEN")),
         worker_concurrency=env.integer("WORKER_CONCURRENCY", minimum=1, maximum=512) or 4,
         sweep_interval=env.number("SWEEP_INTERVAL", minimum=1.0) or 30.0,
         llm_retries=_or(env.integer("LLM_RETRIES", minimum=0, maximum=20), 5),
@@ -330,6 +330,19 @@ class _Env:
         if parts.scheme != "unix" and not parts.hostname:
             raise ConfigError(name, "has no host name")
         return raw
+
+
+MIN_ACCESS_TOKEN = 16
+
+
+def _access_token(raw: str | None) -> str | None:
+    if raw is not None and len(raw) < MIN_ACCESS_TOKEN:
+        raise ConfigError(
+            "ACCESS_TOKEN",
+            f"is {len(raw)} characters; use at least {MIN_ACCESS_TOKEN} "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')",
+        )
+    return raw
 
 
 def _or(value: int | None, default: int) -> int:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from typing import Any
 
 import redis
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from commit_digest.metrics import families
 from commit_digest.models import Analysis, Commit
 from commit_digest.queueing import QUEUES
 from commit_digest.runtime import Runtime
+from webhook.access import refused
 
 blueprint = Blueprint("metrics", __name__)
 
@@ -64,11 +64,9 @@ class _Installation:
 @blueprint.get("/metrics")
 def metrics() -> ResponseReturnValue:
     rt: Runtime = current_app.extensions["commit_digest"]
-    expected = rt.settings.access_token
-    if expected:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            return jsonify({"error": "metrics need Authorization: Bearer ACCESS_TOKEN"}), 401
+    denied = refused(rt.settings.access_token, request)
+    if denied is not None:
+        return denied
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Installation(rt, current_app.extensions["commit_digest_broker"]))
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

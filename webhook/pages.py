@@ -7,7 +7,6 @@ allows no script at all, as a second line of defence.
 
 from __future__ import annotations
 
-import hmac
 import re
 from datetime import date
 from urllib.parse import urlencode
@@ -21,6 +20,7 @@ from commit_digest.queries import analysis_json, find_commit
 from commit_digest.reporting.convert import markdown_to_html
 from commit_digest.runtime import Runtime
 from report.html import html_document, inline_styles
+from webhook.access import refused
 
 blueprint = Blueprint("pages", __name__)
 
@@ -36,18 +36,7 @@ def _runtime() -> Runtime:
 
 @blueprint.before_request
 def _require_token() -> ResponseReturnValue | None:
-    expected = _runtime().settings.access_token
-    if not expected:
-        return jsonify({"error": "the web pages are disabled: set ACCESS_TOKEN"}), 403
-    given = request.args.get("token", "")
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        given = header.removeprefix("Bearer ").strip()
-    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        response = jsonify({"error": "a valid ACCESS_TOKEN is required (Authorization: Bearer …)"})
-        response.headers["WWW-Authenticate"] = 'Bearer realm="commit-digest"'
-        return response, 401
-    return None
+    return refused(_runtime().settings.access_token, request)
 
 
 @blueprint.after_request
