@@ -48,6 +48,8 @@ def slug(text: str) -> str:
 
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 _ISSUE_REFERENCE = re.compile(r"(?<![\w&])(#|GH-)(?=\d)")
+# owner/repo#12 and owner/repo@sha link to (and leave a backlink on) another repository
+_CROSS_REFERENCE = re.compile(r"(?<=[A-Za-z0-9_.\-]/)([A-Za-z0-9_.\-]+)([#@])(?=[0-9A-Fa-f])")
 _URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data)(:)")
 _WWW = re.compile(r"(?i)\bwww\.")
 _ZERO_WIDTH = "\u200b"
@@ -56,12 +58,14 @@ _ZERO_WIDTH = "\u200b"
 def for_github(text: str | None) -> str:
     """``inline`` text that also cannot mention anyone, reference an issue or become a link.
 
-    GitHub turns ``@name`` into a notification, ``#12`` into a cross-reference and bare URLs
-    into links; a zero-width space after the trigger character keeps the text readable
-    while defusing all three.
+    GitHub turns ``@name`` into a notification, ``#12``, ``GH-12``, ``owner/repo#12`` and
+    ``owner/repo@sha`` into cross-references (a backlink on the other repository) and bare
+    URLs into links; a zero-width space after the trigger character keeps the text readable
+    while defusing them all.
     """
     escaped = inline(text)
     escaped = _MENTION.sub("@" + _ZERO_WIDTH, escaped)
     escaped = _ISSUE_REFERENCE.sub(lambda m: m[1] + _ZERO_WIDTH, escaped)
+    escaped = _CROSS_REFERENCE.sub(lambda m: m[1] + m[2] + _ZERO_WIDTH, escaped)
     escaped = _URL_SCHEME.sub(lambda m: m[1] + _ZERO_WIDTH + m[2], escaped)
     return _WWW.sub("www" + _ZERO_WIDTH + ".", escaped)
