@@ -187,6 +187,15 @@ def ensure_single_comment(github: GitHub, repository: str, sha: str, body: str) 
 
 
 def _our_comments(github: GitHub, repository: str, sha: str) -> list[CommentRef]:
-    """Our comments on the commit, oldest first."""
-    found = [c for c in github.list_commit_comments(repository, sha) if is_ours(c.body, sha)]
+    """Our comments on the commit, oldest first: our marker, written by our own account.
+
+    The marker alone is not enough: anyone can write it, and we must never edit or delete
+    someone else's comment.
+    """
+    own = github.own_login()
+    found = [
+        c
+        for c in github.list_commit_comments(repository, sha)
+        if is_ours(c.body, sha) and own is not None and c.user_login == own
+    ]
     return sorted(found, key=lambda c: c.id)

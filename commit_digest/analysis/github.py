@@ -94,6 +94,10 @@ class GitHub(Protocol):
         """The user's permission on the repository: admin, write, read or none."""
         ...
 
+    def own_login(self) -> str | None:
+        """The login our comments carry (the token's user, the App's bot); None anonymously."""
+        ...
+
     def get_file(self, repository: str, path: str, ref: str) -> RepoFile | None:
         """A file's blob sha and bytes at ``ref``; None when there is no such file."""
         ...
@@ -145,6 +149,7 @@ class PyGithubClient:
         self._installations: dict[str, int] = {}
         self._clients: dict[int | None, Github] = {}
         self._last_requester: Requester | None = None
+        self._own_login: str | None = None
 
     # -- the GitHub interface -------------------------------------------------------------
 
@@ -219,6 +224,22 @@ class PyGithubClient:
         gh = self._client_for(repository)
         with self._mapped_errors(f"reading the permission of {login} on {repository}"):
             return gh.get_repo(repository).get_collaborator_permission(login)
+
+    def own_login(self) -> str | None:
+        if self._own_login is not None:
+            return self._own_login
+        if self._app_auth is not None:
+            integration = GithubIntegration(auth=self._app_auth, **self._options())
+            try:
+                with self._mapped_errors("reading the GitHub App"):
+                    self._own_login = f"{integration.get_app().slug}[bot]"
+            finally:
+                integration.close()
+        elif self._token:
+            gh = self._client_for("")
+            with self._mapped_errors("reading the token's user"):
+                self._own_login = gh.get_user().login
+        return self._own_login
 
     def get_file(self, repository: str, path: str, ref: str) -> RepoFile | None:
         gh = self._client_for(repository)

@@ -348,7 +348,8 @@ def test_duplicate_comments_from_a_retried_post_are_removed(
     # the second comment is added once its run is over
     wait_for(lambda: comment_state(live, commit_id) == "created", timeout=30, what="the comment")
     [first] = our_comments(live, unique_repo, sha)
-    live.github.add_comment(unique_repo, sha, first["body"])
+    # our own account posted it twice (the token's user of the live stack)
+    live.github.add_comment(unique_repo, sha, first["body"], login="commit-digest-bot")
     assert len(our_comments(live, unique_repo, sha)) == 2
     outcome = publish_comment(live.runtime, commit_id)
     assert (outcome.status, outcome.duplicates_removed, outcome.comment_id) == (
@@ -458,3 +459,29 @@ def test_force_push_with_no_listed_commits_is_walked(live: LiveStack, unique_rep
         ).all()
     assert [tuple(r) for r in rows] == [(new[0], "compare"), (new[1], "compare")]
     assert len(analyses) == 2
+
+
+def test_someone_elses_comment_with_our_marker_is_never_touched(
+    live: LiveStack, unique_repo: str
+) -> None:
+    """A comment by another account that carries our marker is neither edited nor deleted."""
+    from report.comment import marker_for
+
+    sha = live.github.add_commit(unique_repo, message="fix: x", files=[])
+    planted = live.github.add_comment(
+        unique_repo, sha, f"{marker_for(sha)}\nplanted by someone else", login="mallory"
+    )
+    commit = payloads.commit(unique_repo, sha, "fix: x", added=[], modified=["src/x.py"])
+    commit["id"] = sha
+    deliver(
+        live.app.test_client(), payloads.encode(payloads.push(unique_repo, [commit], after=sha))
+    )
+    wait_for(
+        lambda: any(
+            c["login"] == "commit-digest-bot" for c in our_comments(live, unique_repo, sha)
+        ),
+        timeout=30,
+        what="our own comment",
+    )
+    theirs = [c for c in live.github.comments(unique_repo, sha) if c["id"] == planted]
+    assert [c["body"] for c in theirs] == [f"{marker_for(sha)}\nplanted by someone else"]

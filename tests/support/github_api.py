@@ -538,6 +538,8 @@ class GitHubApiStandIn:
             ),
             ("POST", re.compile(repo + r"/comments/(?P<id>\d+)/reactions"), _create_reaction),
             ("GET", re.compile(repo + r"/contents/(?P<path>.+)"), _get_contents),
+            ("GET", re.compile(r"/user"), _get_user),
+            ("GET", re.compile(r"/app"), _get_app),
         ]
 
     # -- data helpers used by the routes -----------------------------------------------------
@@ -970,6 +972,21 @@ def _collaborator_permission(call: _Call, match: re.Match[str]) -> _Reply:
             "user": call.api._user_json(call.prefix, login),
         },
     )
+
+
+def _get_user(call: _Call, match: re.Match[str]) -> _Reply:
+    if call.identity.kind == "anonymous":
+        raise _HttpError(401, "Requires authentication")
+    if call.identity.kind != "token":
+        raise _HttpError(403, "Resource not accessible by integration")
+    return _Reply(200, call.api._user_json(call.prefix, call.identity.login))
+
+
+def _get_app(call: _Call, match: re.Match[str]) -> _Reply:
+    if call.identity.kind != "app":
+        raise _HttpError(401, "A JSON web token could not be decoded")
+    app = next(a for a in call.api._apps.values() if a.slug == call.identity.login)
+    return _Reply(200, {"id": app.app_id, "slug": app.slug, "name": app.slug, "owner": None})
 
 
 def _get_contents(call: _Call, match: re.Match[str]) -> _Reply:
