@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,12 @@ class DeliveryInfo:
     event: str
     received_at: datetime
     body: bytes = field(repr=False)
+    hook_id: str = ""
+
+    @property
+    def body_key(self) -> str:
+        """What makes a delivery the same one again: the hook and the exact signed body."""
+        return hashlib.sha256(self.hook_id.encode() + b"\n" + self.body).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,11 @@ class PushOutcome:
 
 
 def claim_delivery(session: Executor, info: DeliveryInfo, **columns: object) -> int | None:
-    """Insert the delivery row; None when this delivery id was recorded before."""
+    """Insert the delivery row; None when this delivery, or its very body, was recorded before.
+
+    A signed body replayed under fresh delivery ids is the same delivery: the unique body
+    key turns it into a duplicate, so it records nothing and calls nothing again.
+    """
     table = DELIVERIES
     statement = (
         insert_ignoring_conflicts(session, table)
@@ -51,6 +62,7 @@ def claim_delivery(session: Executor, info: DeliveryInfo, **columns: object) -> 
             guid=info.guid,
             event=info.event,
             received_at=info.received_at,
+            body_key=info.body_key,
             **columns,
         )
         .returning(table.c.id)

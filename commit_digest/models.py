@@ -85,6 +85,8 @@ class Delivery(Base):
     pushed_at: Mapped[datetime | None]
     # zlib-compressed raw body, kept so `commit-digest replay` can process it again
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # sha256 of the hook id and the raw body: the same signed body again is a duplicate
+    body_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     compare_state: Mapped[str | None] = mapped_column(String(16))  # pending, done
     compare_queued_at: Mapped[datetime | None]
 

@@ -19,7 +19,13 @@ ZERO_SHA = "0" * 40
 PAYLOAD_COMMIT_CAP = 2048
 MERGE_QUEUE_PREFIX = "gh-readonly-queue/"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# GitHub's own rules: an owner is 1-39 letters, digits and single inner hyphens (GitHub
+# Enterprise also allows _); a repository name is 1-100 of letters, digits, ".", "-", "_",
+# but not "." or ".." — so a name can never walk up the API's URL path
+_REPO_NAME = re.compile(
+    r"^(?=.{1,140}$)[A-Za-z0-9_](?:[A-Za-z0-9_]|-(?=[A-Za-z0-9_])){0,38}"
+    r"/(?!\.{1,2}$)[A-Za-z0-9_.\-]{1,100}$"
+)
 
 
 class PayloadError(CommitDigestError):

@@ -9,6 +9,7 @@ import structlog
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from commit_digest.intake import DeliveryInfo, quarantine
 from commit_digest.push import PayloadError
@@ -31,7 +32,7 @@ def runtime() -> Runtime:
 @blueprint.post("/webhooks/github")
 def github_webhook() -> ResponseReturnValue:
     rt = runtime()
-    body = request.get_data(cache=False)  # werkzeug stops reading past MAX_CONTENT_LENGTH: 413
+    body = _read_body()
     signature = request.headers.get("X-Hub-Signature-256")
     if not verify_signature(body, signature, rt.settings.webhook_secrets):
         log.warning("commit_digest.signature.invalid", present=signature is not None)
@@ -45,7 +46,14 @@ def github_webhook() -> ResponseReturnValue:
     structlog.contextvars.bind_contextvars(delivery=guid, github_event=event)
     try:
         payload = decode_body(body, request.mimetype)
-        info = DeliveryInfo(guid=guid, event=event, received_at=datetime.now(UTC), body=body)
+        hook_id = request.headers.get("X-GitHub-Hook-ID", "")
+        info = DeliveryInfo(
+            guid=guid,
+            event=event,
+            received_at=datetime.now(UTC),
+            body=body,
+            hook_id=hook_id if _HEADER_TOKEN.match(hook_id) else "",
+        )
         with rt.metrics.batch():  # one Redis round trip for the request's counters
             answer, status = handler_for(event)(rt, info, payload)
             outcome = str(answer.get("reason") or answer.get("status"))
@@ -64,6 +72,30 @@ def github_webhook() -> ResponseReturnValue:
     finally:
         structlog.contextvars.unbind_contextvars("delivery", "github_event")
     return jsonify(answer), status
+
+
+READ_CHUNK = 1 << 16
+
+
+def _read_body() -> bytes:
+    """The raw body, at most MAX_CONTENT_LENGTH bytes, else 413 — whether or not it is chunked.
+
+    With a Content-Length werkzeug refuses an oversized body before reading it. A chunked body
+    has none: it is read a chunk at a time and refused as soon as it passes the cap, never
+    buffered whole (werkzeug would cut it at the cap, and the signature would then fail: 401).
+    """
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None:
+        return request.get_data(cache=False)
+    stream = request.environ["wsgi.input"]
+    pieces: list[bytes] = []
+    size = 0
+    while chunk := stream.read(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        pieces.append(chunk)
+    return b"".join(pieces)
 
 
 def _event_label(event: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -111,3 +112,61 @@ def test_a_delivery_the_database_refuses_is_quarantined_not_lost(
         [kept] = session.execute(select(QuarantinedDelivery)).scalars().all()
         assert (kept.guid, kept.event, kept.body) == ("refused-1", "push", body)
         assert kept.reason.startswith("IntegrityError: ")
+
+
+def test_a_signed_body_replayed_under_fresh_delivery_ids_is_a_duplicate(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    """The same signed body again, with new X-GitHub-Delivery ids: nothing recorded or queued.
+
+    On main each replay made a new delivery row (and new API calls for its commits).
+    """
+    repo = "acme/replayed"
+    body = payloads.encode(payloads.push(repo, [payloads.commit(repo, "6", "fix: once")]))
+    hook = {"X-GitHub-Hook-ID": "42"}
+    first = deliver(client, body, delivery="replay-1", headers=hook)
+    again = [deliver(client, body, delivery=f"replay-{n}", headers=hook) for n in (2, 3)]
+    assert first.status_code == 202
+    assert [r.json for r in again] == [{"status": "duplicate"}] * 2
+    with runtime.session() as session:
+        guids = session.execute(select(Delivery.guid)).scalars().all()
+    assert guids == ["replay-1"]
+    # another hook (an organisation's beside the repository's) is a delivery of its own
+    other = deliver(client, body, delivery="org-hook-1", headers={"X-GitHub-Hook-ID": "43"})
+    assert other.status_code == 202
+
+
+@pytest.mark.parametrize(
+    "full_name",
+    [
+        "../..",
+        "acme/..",
+        "acme/.",
+        "../app",
+        "-acme/app",
+        "acme-/app",
+        "ac--me/app",
+        "acme/app/extra",
+        "a" * 40 + "/app",
+        "acme/" + "x" * 101,
+        "acme/app%2F..",
+        "",
+    ],
+)
+def test_a_repository_name_github_would_not_allow_is_400(
+    client: FlaskClient, runtime: Runtime, full_name: str
+) -> None:
+    """repository.full_name must follow GitHub's rules (``../..`` reached the API's URL path)."""
+    body = payloads.push("acme/app", [payloads.commit("acme/app", "7", "fix: x")])
+    body["repository"]["full_name"] = full_name
+    response = deliver(client, payloads.encode(body))
+    assert response.status_code == 400
+    with runtime.session() as session:
+        assert session.execute(select(Delivery)).first() is None
+
+
+@pytest.mark.parametrize("full_name", ["acme/app", "a/b", "octo-org/octo.repo_2", "x_y/.github"])
+def test_real_repository_names_pass(client: FlaskClient, full_name: str) -> None:
+    """Names GitHub allows, including dotfiles repositories, are accepted."""
+    body = payloads.push(full_name, [payloads.commit(full_name, "8", "fix: y")])
+    assert deliver(client, payloads.encode(body)).status_code == 202
