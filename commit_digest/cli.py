@@ -13,6 +13,7 @@ import click
 from commit_digest.config import Settings, load_settings
 from commit_digest.errors import CommitDigestError, ConfigError
 from commit_digest.logs import configure_logging
+from report.markdown_text import without_controls
 from report.render import LANGUAGES
 
 
@@ -158,12 +159,16 @@ def analyze(repository: str, sha: str, as_json: bool, force: bool) -> None:
             )
         commit, row = found
         if as_json:
-            click.echo(json.dumps(analysis_json(commit, row), indent=2, ensure_ascii=False))
+            click.echo(
+                without_controls(
+                    json.dumps(analysis_json(commit, row), indent=2, ensure_ascii=False)
+                )
+            )
             return
         body = comment_body(commit.sha, row)
         subject = (commit.message.strip().splitlines() or [""])[0]
-        click.echo(f"{repository}@{commit.sha[:12]} — {subject}")
-        click.echo(body.split("\n", 1)[1])  # without the hidden marker line
+        click.echo(without_controls(f"{repository}@{commit.sha[:12]} — {subject}"))
+        click.echo(without_controls(body.split("\n", 1)[1]))  # without the hidden marker line
     finally:
         rt.close()
 
@@ -203,7 +208,7 @@ def backfill(repository: str, since: str, until: str | None, dry_run: bool, to_q
             for commit in plan.missing:
                 when = commit.committed_at.isoformat() if commit.committed_at else "?"
                 subject = (commit.message.strip().splitlines() or [""])[0]
-                click.echo(f"{commit.sha[:12]}  {when}  {subject}")
+                click.echo(without_controls(f"{commit.sha[:12]}  {when}  {subject}"))
             return
         ids = record_backfill(rt, plan)
         if to_queue:

@@ -11,6 +11,19 @@ from __future__ import annotations
 import re
 
 _SPECIAL = re.compile(r"[&<>\[\]\\]")
+# terminal escape sequences (CSI, OSC, other ESC forms) and every other C0/C1 control but
+# tab and newline: commit text may carry them, and they must reach no report, email or terminal
+_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def without_controls(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters (tab, newline stay)."""
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
+
+
 _ENTITIES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "\\": "\\\\"}
 )
@@ -20,7 +33,7 @@ def inline(text: str | None) -> str:
     """One line of plain text, safe anywhere in a Markdown line."""
     if not text:
         return ""
-    line = " ".join(text.split())
+    line = " ".join(without_controls(text).split())
     # most text has nothing to escape; skip the translation (a dict lookup per character)
     return line.translate(_ENTITIES) if _SPECIAL.search(line) else line
 
