@@ -27,6 +27,24 @@ LANGUAGES = ("zh-CN", "en")
 # section (not every entry) is listed in the table of contents, so long days stay readable.
 COMPACT_LOW_AFTER = 20
 TOC_TITLE_LIMIT = 60
+# every field from a commit or a model is cut (with "…") to these many characters, so no one
+# commit can make the report large: a 3 MB subject once made a 13 MB email
+FIELD_LIMITS = {
+    "subject": 300,
+    "author": 100,
+    "summary": 2_000,
+    "area": 200,
+    "note": 500,
+    "insight": 1_000,
+    "item": 500,
+}
+ITEMS_SHOWN = 20  # risks, recommendations and scope entries shown per commit
+
+
+def _capped(text: str | None, kind: str) -> str:
+    return inline(truncate(text or "", FIELD_LIMITS[kind]))
+
+
 OMITTED_SHOWN = 8
 HARD_BREAK = "  "
 # Pieces for converting a long report a part at a time (report.html): cut after an entry's
@@ -236,8 +254,8 @@ def _repository_view(repo: RepositoryDay, report: DayReport, labels: Any) -> dic
         "rows": [
             {
                 "time": e.committed_at.astimezone(report.timezone).strftime("%Y-%m-%d %H:%M:%S"),
-                "author": cell(e.author),
-                "message": cell(e.subject),
+                "author": cell(truncate(e.author or "", FIELD_LIMITS["author"])),
+                "message": cell(truncate(e.subject, FIELD_LIMITS["subject"])),
             }
             for e in entries
         ],
@@ -269,20 +287,27 @@ def _entry_view(entry: Entry, repo_anchor: str, labels: Any) -> _EntryView:
         anchor=f"c-{repo_anchor[2:]}-{entry.sha[:12]}",
         short_sha=entry.sha[:7],
         url=entry.url,
-        title=inline(entry.subject),
+        title=_capped(entry.subject, "subject"),
         toc_title=inline(truncate(entry.subject, TOC_TITLE_LIMIT)),
         a=analysis,
-        summary=inline(analysis.summary) if analysis else "",
-        scope=[{"area": _code(s.area), "note": inline(s.note)} for s in analysis.impact_scope]
+        summary=_capped(analysis.summary, "summary") if analysis else "",
+        scope=[
+            {"area": _code(truncate(s.area, FIELD_LIMITS["area"])), "note": _capped(s.note, "note")}
+            for s in analysis.impact_scope[:ITEMS_SHOWN]
+        ]
         if analysis
         else [],
         insights=[
-            (name, inline(text))
+            (name, _capped(text, "insight"))
             for name, text in (analysis.insights.model_dump().items() if analysis else [])
             if text.strip()
         ],
-        risks=[inline(r) for r in analysis.risks if r.strip()] if analysis else [],
-        recommendations=[inline(r) for r in analysis.recommendations if r.strip()]
+        risks=[_capped(r, "item") for r in analysis.risks[:ITEMS_SHOWN] if r.strip()]
+        if analysis
+        else [],
+        recommendations=[
+            _capped(r, "item") for r in analysis.recommendations[:ITEMS_SHOWN] if r.strip()
+        ]
         if analysis
         else [],
         notes=notes,

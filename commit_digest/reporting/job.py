@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -28,7 +29,7 @@ from report.days import day_window
 from report.errors import SendFailed
 from report.html import html_document
 from report.mail import build_message, message_id_for, recipients_key, subject_for
-from report.render import render_markdown_pieces
+from report.render import render_markdown_pieces, split_markdown
 from report.schema import Analysis
 from report.send import OutboxSender, Sender, SmtpSender
 
@@ -262,12 +263,13 @@ def send_report(
     if isinstance(claim, SendOutcome):
         return claim
     send_id, message_id = claim
+    markdown_text, html_text = email_parts(built, settings.public_url)
     message = build_message(
         subject=built.subject,
         sender=settings.mail_from,
         recipients=recipients,
-        markdown_text=built.markdown,
-        html_text=built.html,
+        markdown_text=markdown_text,
+        html_text=html_text,
         message_id=message_id,
         date=now,
     )
@@ -299,6 +301,64 @@ def send_report(
     rt.metrics.count("reports_sent", status="sent")
     log.info("report.sent", day=built.day.isoformat(), recipients=len(recipients), where=where)
     return SendOutcome(status="sent", where=where)
+
+
+EMAIL_CAP = 2 * 1024 * 1024  # bytes of Markdown and HTML together; mail relays refuse more
+_TOO_LONG = {
+    "en": "The rest of this report ({left} of {total} characters) is on the web page: {where}",
+    "zh-CN": "本日报其余部分（共 {total} 字符中的 {left}）请在网页查看：{where}",
+}
+
+
+def email_parts(
+    built: BuiltReport, public_url: str | None, cap: int = EMAIL_CAP
+) -> tuple[str, str]:
+    """The email's Markdown and HTML: the whole report, or as much as fits under ``cap`` and a
+    line saying where the rest is (the web page; every part of it is archived there)."""
+    html = built.html
+    size = len(built.markdown.encode()) + len(html.encode())
+    if size <= cap:
+        return built.markdown, html
+    if public_url:
+        query = urlencode(
+            {"lang": built.language, **({"repo": built.scope} if built.scope else {})}
+        )
+        where = f"{public_url}/reports/{built.day.isoformat()}?{query}"
+    else:
+        where = f"commit-digest report --date {built.day.isoformat()}"
+    # Markdown and its HTML grow together, tables much faster than prose: start from the
+    # Markdown's share of the size and shrink by the overshoot until the email fits
+    share = cap * 0.95 * len(built.markdown.encode()) / size
+    for _ in range(8):
+        text = _first_bytes(built.markdown, share)
+        notice = _TOO_LONG.get(built.language, _TOO_LONG["en"]).format(
+            left=f"{len(built.markdown) - len(text):,}",
+            total=f"{len(built.markdown):,}",
+            where=where,
+        )
+        markdown_text, body = markdown_and_html([text, f"\n\n---\n\n{notice}\n"])
+        html_text = html_document(body, built.subject)
+        total = len(markdown_text.encode()) + len(html_text.encode())
+        if total <= cap:
+            return markdown_text, html_text
+        share *= cap / total * 0.95
+    raise AssertionError("unreachable: the notice alone fits")
+
+
+def _first_bytes(markdown: str, budget: float) -> str:
+    """The first pieces of ``markdown`` (cut between entries, or a long table between rows)
+    that fit in ``budget`` bytes."""
+    kept: list[str] = []
+    used = 0
+    for piece in split_markdown([markdown]):
+        size_of_piece = len(piece.encode())
+        if used + size_of_piece > budget:
+            cut = piece.encode()[: int(budget - used)].decode(errors="ignore").rpartition("\n")[0]
+            kept.append(cut + "\n" if cut else "")
+            break
+        used += size_of_piece
+        kept.append(piece)
+    return "".join(kept)
 
 
 def _claim_send(

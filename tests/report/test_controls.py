@@ -46,5 +46,7 @@ def test_the_report_carries_no_control_character() -> None:
         markdown = render_markdown(day, language)
         html = markdown_to_html(markdown)
         for text in (markdown, html):
-            assert not any((ord(c) < 32 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F for c in text)
+            assert not any(
+                (ord(c) < 32 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F for c in text
+            )
         assert "red" in markdown
