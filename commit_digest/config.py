@@ -104,6 +104,8 @@ class Settings:
     allowed_recipient_domains: tuple[str, ...] = ()
     # where people reach the web pages (links in chat messages); none: messages carry no link
     public_url: str | None = None
+    # the most LLM requests in flight for the whole installation (the adaptive limit's cap)
+    llm_concurrency: int = 4
 
     @property
     def has_github_credentials(self) -> bool:
@@ -249,6 +251,7 @@ def load_settings(
             domain.lower().lstrip("@") for domain in env.items("ALLOWED_RECIPIENT_DOMAINS")
         ),
         public_url=(env.url("PUBLIC_URL", schemes=("http", "https")) or "").rstrip("/") or None,
+        llm_concurrency=env.integer("LLM_CONCURRENCY", minimum=1, maximum=256) or 4,
     )
 
 

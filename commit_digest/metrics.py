@@ -209,6 +209,9 @@ _EXTRA_HELP = {
     "queue_depth": "Tasks waiting in each queue.",
     "commits_pending": "Commits recorded without an analysis yet.",
     "commits_awaiting_reanalysis": "Commits with a fallback analysis that will be tried again.",
+    "llm_in_flight": "LLM requests in flight, installation-wide.",
+    "llm_waiting": "Analyses waiting for a place at the LLM.",
+    "llm_limit": "The limit on LLM requests in flight (adaptive, at most LLM_CONCURRENCY).",
 }
 
 

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from commit_digest.analysis.gate import Gate
 from commit_digest.metrics import families
 from commit_digest.models import Analysis, Commit
 from commit_digest.queueing import QUEUES
@@ -42,6 +43,14 @@ class _Installation:
             extra["queue_depth"] = [
                 ({"queue": q}, float(n)) for q, n in zip(QUEUES, pipe.execute(), strict=True)
             ]
+        except redis.RedisError:
+            pass
+        try:
+            gate = Gate(self.broker, prefix, cap=self.rt.settings.llm_concurrency)
+            in_flight, waiting, limit = gate.state()
+            extra["llm_in_flight"] = [({}, float(in_flight))]
+            extra["llm_waiting"] = [({}, float(waiting))]
+            extra["llm_limit"] = [({}, limit)]
         except redis.RedisError:
             pass
         try:

@@ -29,6 +29,7 @@ from commit_digest.analysis.comments import (
     publish_comment,
     send_comment_task,
 )
+from commit_digest.analysis.gate import LLMBusy
 from commit_digest.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
 from commit_digest.chat.compose import queue_commit_alert
 from commit_digest.chat.deliver import deliver_chat
@@ -128,6 +129,10 @@ def analyze_commit(self: Task, commit_id: int) -> None:
             result = analyze_stored_commit(
                 rt, commit_id, task_id=task_id, retries=self.request.retries
             )
+    except LLMBusy as busy:
+        # a fresh message, not a Celery retry: waiting for a turn is not an attempt
+        publish(self.app, ANALYZE, [commit_id], countdown=busy.countdown)
+        return
     except RetryLater as wait:
         retry = _wait(self, wait.countdown)
         if retry is not None:

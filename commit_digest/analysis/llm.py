@@ -19,12 +19,14 @@ from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 import openai
+import redis
 import structlog
 from openai import omit
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import ValidationError
 
+from commit_digest.analysis.gate import Gate
 from commit_digest.analysis.prompts import Prompt, system_with_schema
 from commit_digest.config import Settings
 from commit_digest.errors import LLMOutputInvalid, LLMRejected, LLMUnavailable
@@ -88,6 +90,18 @@ class OpenAIAnalyzer:
             "max_completion_tokens" if host == "api.openai.com" else "max_tokens"
         )
         self._where = _server_name(self._base_url)
+        self._gate = (
+            Gate(
+                redis.Redis.from_url(settings.redis_url, socket_timeout=10),
+                settings.redis_key_prefix or "",
+                cap=settings.llm_concurrency,
+                # a commit waits at the gate while it holds its claim: the wait and the request
+                # must end well inside ANALYSIS_LEASE, or the sweep hands the commit to another
+                max_wait=min(300.0, settings.claim_lease.total_seconds() * 0.4),
+            )
+            if settings.redis_url
+            else None
+        )
 
     @property
     def mode(self) -> Mode:
@@ -96,7 +110,29 @@ class OpenAIAnalyzer:
             return "json_object" if self._base_url in _json_object_only else "json_schema"
 
     def analyze(self, prompt: Prompt, *, max_output_tokens: int) -> LLMResult:
-        """Send ``prompt`` and return the validated analysis, or raise an ``LLM*`` error."""
+        """Send ``prompt`` when the installation's gate gives a place; the validated analysis.
+
+        ``LLMBusy`` when no place came in time (the caller queues the commit again, which is
+        neither a failure nor a retry).
+        """
+        if self._gate is None:
+            return self._analyze(prompt, max_output_tokens=max_output_tokens)
+        with self._gate.turn():
+            started = time.monotonic()
+            try:
+                result = self._analyze(prompt, max_output_tokens=max_output_tokens)
+            except LLMUnavailable as error:
+                self._gate.overloaded(type(error.__cause__).__name__ if error.__cause__ else "5xx")
+                raise
+            tokens = result.tokens_in + 4 * result.tokens_out or len(prompt.user) // 4
+            self._gate.succeeded(time.monotonic() - started, tokens)
+            return result
+
+    def state(self) -> tuple[int, int, float] | None:
+        """Requests in flight, waiting, and the limit, installation-wide (None: no gate)."""
+        return self._gate.state() if self._gate is not None else None
+
+    def _analyze(self, prompt: Prompt, *, max_output_tokens: int) -> LLMResult:
         mode = self.mode
         try:
             completion = self._complete(prompt, mode, max_output_tokens)

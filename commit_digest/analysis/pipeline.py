@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from commit_digest.analysis.budget import BudgetedDiff, fit_diff_to_budget
 from commit_digest.analysis.comments import comments_enabled, mark_comment_queued
+from commit_digest.analysis.gate import LLMBusy
 from commit_digest.analysis.heuristic import heuristic_analysis
 from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.prompts import build_prompt, prompt_overhead_tokens
@@ -493,6 +494,11 @@ def analyze_stored_commit(
         else:
             result = heuristic_result(commit_input, language)
         result = with_policy(result, policy, [f.path for f in everything.files], ignored)
+    except LLMBusy:
+        # every place at the LLM was taken: the task queues the commit again (not an attempt)
+        with rt.session() as session:
+            release_claim(session, commit.id, task_id)
+        raise
     except RetryLater as wait:
         with rt.session() as session:
             release_claim(

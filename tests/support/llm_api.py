@@ -172,6 +172,11 @@ class LLMStandIn:
         self._json_schema_error = VLLM_JSON_SCHEMA_ERROR
         self._queue: deque[Scripted] = deque()
         self._lock = threading.Lock()
+        # one_slot: answer one request at a time and queue the rest, as llama.cpp's server
+        # with one slot does; `abandoned` counts answers computed for a client that had left
+        self.one_slot = False
+        self._slot = threading.Lock()
+        self.abandoned = 0
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -224,6 +229,8 @@ class LLMStandIn:
             self.latency = 0.0
             self.model = None
             self.json_schema_supported = True
+            self.one_slot = False
+            self.abandoned = 0
 
     # --- scripting -----------------------------------------------------------------------------
 
@@ -399,7 +406,11 @@ def _handler_for(stand_in: LLMStandIn) -> type[BaseHTTPRequestHandler]:
                 return
             stand_in._record(request, {name.lower(): value for name, value in self.headers.items()})
             answer, delay = stand_in._answer(request)
-            stand_in._wait(stand_in.latency + delay)
+            if stand_in.one_slot:
+                with stand_in._slot:
+                    stand_in._wait(stand_in.latency + delay)
+            else:
+                stand_in._wait(stand_in.latency + delay)
             self._send(answer)
 
         def _send(self, answer: Answer) -> None:
@@ -415,6 +426,8 @@ def _handler_for(stand_in: LLMStandIn) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 # The client gave up (its timeout): nothing to answer to.
                 self.close_connection = True
+                with stand_in._lock:
+                    stand_in.abandoned += 1
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the test output is no place for access logs

@@ -1,0 +1,70 @@
+"""The installation-wide gate in front of the LLM, on the real Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from commit_digest.analysis import gate as gate_module
+from commit_digest.analysis.gate import Gate, LLMBusy
+
+
+@pytest.fixture
+def gate(redis_url: str, redis_key_prefix: str) -> Iterator[Gate]:
+    client = redis.Redis.from_url(redis_url)
+    yield Gate(client, redis_key_prefix, cap=4, max_wait=2.0)
+    client.close()
+
+
+def test_the_limit_starts_at_one_and_a_second_request_waits(gate: Gate) -> None:
+    """Two processes at once: the second gets its place only when the first gives it back."""
+    order: list[str] = []
+    with gate.turn():
+        assert gate.state() == (1, 0, 1.0)
+
+        def second() -> None:
+            with gate.turn():
+                order.append("second")
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.8)
+        assert gate.state()[1] == 1  # waiting, counted for /metrics
+        order.append("first done")
+    thread.join(5)
+    assert order == ["first done", "second"]
+
+
+def test_no_place_in_time_is_busy_not_an_error(gate: Gate) -> None:
+    """When the place stays taken past the wait, LLMBusy says when to come back."""
+    with gate.turn(), pytest.raises(LLMBusy) as busy, gate.turn():
+        pass
+    assert busy.value.countdown > 0
+
+
+def test_a_killed_holder_leaks_nothing(gate: Gate, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lease nobody refreshes (its worker was killed) lapses, and the place is free again."""
+    monkeypatch.setattr(gate_module, "LEASE_SECONDS", 1.0)
+    held = gate.turn()  # kept referenced: collecting it would run its cleanup
+    lease = held.__enter__()  # taken, and never given back
+    lease.stop()  # the holder is killed: nobody refreshes its lease any more
+    assert len(gate.client.zrange(gate._leases, 0, -1)) == 1
+    time.sleep(1.5)
+    with gate.turn():
+        assert gate.state()[0] == 1
+    del held
+
+
+def test_the_limit_grows_while_the_pace_holds_and_halves_on_overload(gate: Gate) -> None:
+    """Steady time per token widens the gate up to the cap; a timeout halves it."""
+    for _ in range(12):
+        gate.succeeded(seconds=10.0, tokens=1000)
+    assert gate.state()[2] == 4.0  # the cap (LLM_CONCURRENCY)
+    gate.overloaded("timeout")
+    assert gate.state()[2] == 2.0
+    gate.succeeded(seconds=40.0, tokens=1000)  # four times slower per token: requests queue
+    assert gate.state()[2] == 1.5

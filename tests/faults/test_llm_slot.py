@@ -1,0 +1,43 @@
+"""A one-slot LLM server (llama.cpp on a CPU) behind the default worker settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from .harness import FaultStack, check
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.mark.timeout(300)
+def test_a_one_slot_server_with_four_worker_processes_analyses_every_commit_once(
+    make_stack: Callable[..., FaultStack], record: Callable[..., None]
+) -> None:
+    """The server answers one request at a time (2 s each) and queues the rest; four worker
+    processes (WORKER_CONCURRENCY's default). Every commit of a 14-commit push is analysed by
+    the LLM: requests = commits, no timeout, no heuristic fallback, no answer thrown away.
+
+    Without the installation-wide gate, four requests queued at the server and each waited
+    for the ones before it past LLM_TIMEOUT: retried while the server still computed them.
+    """
+    stack = make_stack("llm-one-slot", concurrency=4, env={"LLM_TIMEOUT": "6"})
+    stack.llm.one_slot = True
+    stack.llm.latency = 2.0
+    stack.build_stream(pushes=1, commits_per_push=14, repos=1)
+    stack.drive(interval=0.0)
+    outcome = stack.finish(fast_timeout=120)
+    requests = len(stack.llm.requests)
+    analyzers = dict(stack.analyzers())
+    timeouts = stack.count_logged("did not answer within")
+    stack.note(
+        f"LLM requests={requests} for {outcome.accepted} commits, analyzers={analyzers}, "
+        f"timeouts logged={timeouts}, answers abandoned={stack.llm.abandoned}"
+    )
+    check(stack, outcome, record)
+    assert outcome.accepted == 14
+    assert analyzers == {"llm": 14}
+    assert requests == 14
+    assert timeouts == 0
+    assert stack.llm.abandoned == 0
