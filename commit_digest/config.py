@@ -106,6 +106,8 @@ class Settings:
     public_url: str | None = None
     # the most LLM requests in flight for the whole installation (the adaptive limit's cap)
     llm_concurrency: int = 4
+    # days a delivery's raw body is kept (for replay); commits and analyses are kept for good
+    delivery_retention_days: int = 30
 
     @property
     def has_github_credentials(self) -> bool:
@@ -252,6 +254,7 @@ def load_settings(
         ),
         public_url=(env.url("PUBLIC_URL", schemes=("http", "https")) or "").rstrip("/") or None,
         llm_concurrency=env.integer("LLM_CONCURRENCY", minimum=1, maximum=256) or 4,
+        delivery_retention_days=env.integer("DELIVERY_RETENTION_DAYS", minimum=1) or 30,
     )
 
 

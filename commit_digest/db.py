@@ -23,7 +23,10 @@ def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            # commit text, analyses and delivery bodies: readable by this user alone (SQLite
+            # gives its -wal and -shm files the database file's permissions)
+            Path(url.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            Path(url.database).touch(mode=0o600, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         # Let SQLAlchemy emit BEGIN itself so that writers take the lock up front

@@ -27,6 +27,7 @@ SWEEP = "commit_digest.sweep"
 DAILY_REPORT = "commit_digest.send_daily_report"
 SEND_CHAT = "commit_digest.send_chat"
 RUN_COMMAND = "commit_digest.run_command"
+PURGE = "commit_digest.purge_deliveries"
 
 QUEUES = ("intake", "analysis", "comments", "reports")
 
@@ -44,6 +45,7 @@ TASK_ROUTES = {
     # chat messages are outward side effects like comments: the same workers send them
     SEND_CHAT: {"queue": "comments"},
     RUN_COMMAND: {"queue": "comments"},
+    PURGE: {"queue": "intake"},
 }
 
 
@@ -100,6 +102,7 @@ def beat_schedule(settings: Settings) -> dict[str, Any]:
             "task": SWEEP,
             "schedule": timedelta(seconds=settings.sweep_interval),
         },
+        "purge-deliveries": {"task": PURGE, "schedule": crontab(hour=3, minute=27)},
     }
 
 

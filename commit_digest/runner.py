@@ -45,7 +45,11 @@ def _persistent_secrets(data_dir: Path) -> dict[str, str]:
 
 def run(settings: Settings, *, workers: int | None = None) -> int:
     data_dir = settings.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # everything this process and its children create (database, broker files, outbox,
+    # secrets, the beat schedule) is for this user alone
+    os.umask(0o077)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
     env = dict(os.environ)
     env["DATA_DIR"] = str(data_dir)
     env["DATABASE_URL"] = settings.database_url

@@ -82,10 +82,11 @@ class OutboxSender:
     directory: Path
 
     def send(self, message: EmailMessage) -> str:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         message_id = str(message["Message-ID"]).strip("<>").replace("/", "_")
         path = self.directory / f"{message_id}.eml"
         temporary = path.with_suffix(".eml.tmp")
+        temporary.touch(mode=0o600)  # the report is the team's, not every local user's
         temporary.write_bytes(bytes(message))
         temporary.replace(path)  # atomic: a reader never sees half a message
         return str(path)

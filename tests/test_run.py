@@ -88,6 +88,11 @@ def test_run_prints_a_working_curl_and_stops_cleanly(tmp_path: Path) -> None:
             report, timeout=30, interval=0.5, what="the three sample commits to be analysed"
         )
         assert '## <a id="r-commit-digest-sample"></a>commit-digest/sample' in str(text)
+        # the data directory and what is in it are this user's alone (it was world-readable)
+        data = tmp_path / "var"
+        assert data.stat().st_mode & 0o777 == 0o700
+        for path in data.rglob("*"):
+            assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
         assert "🔴 High 2 | 🟡 Medium 0 | 🟢 Low 1" in str(text)
         children = psutil.Process(process.pid).children(recursive=True)
         assert len(children) >= 4  # redis, gunicorn (+ its workers), celery worker (+ pool), beat

@@ -44,6 +44,7 @@ from commit_digest.queueing import (
     DAILY_REPORT,
     FETCH_PUSH,
     MAX_COUNTDOWN,
+    PURGE,
     RUN_COMMAND,
     SEND_CHAT,
     SWEEP,
@@ -51,6 +52,7 @@ from commit_digest.queueing import (
     settings_of,
 )
 from commit_digest.reporting.job import daily_report_step
+from commit_digest.retention import purge_old_deliveries
 from commit_digest.runtime import worker_runtime
 from commit_digest.sweep import sweep as run_sweep
 from report.days import previous_day
@@ -243,6 +245,12 @@ def run_command(self: Task, run_id: int) -> None:
         raise self.retry(
             countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
         ) from None
+
+
+@app.task(name=PURGE, bind=True, acks_late=True, time_limit=600)
+def purge_deliveries(self: Task) -> None:
+    """Drop delivery bodies older than DELIVERY_RETENTION_DAYS (commits and analyses stay)."""
+    purge_old_deliveries(worker_runtime(self.app), datetime.now(UTC))
 
 
 @app.task(name=SWEEP, bind=True, acks_late=True, time_limit=120)
