@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
+import smtplib
+import ssl
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+import redis
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from commit_digest.config import Settings, load_settings
 from commit_digest.errors import CommitDigestError, ConfigError
 from commit_digest.logs import configure_logging
+from commit_digest.masking import mask_text, mask_url
 from report.markdown_text import without_controls
 from report.render import LANGUAGES
 
@@ -26,7 +32,29 @@ class _Group(click.Group):
         except ConfigError as error:
             raise click.ClickException(f"configuration error: {error}") from None
         except CommitDigestError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(mask_text(str(error))) from None
+        except (OperationalError, InterfaceError) as error:
+            raise click.ClickException(
+                _unreachable("the database", "DATABASE_URL", error)
+            ) from None
+        except redis.RedisError as error:
+            raise click.ClickException(_unreachable("Redis", "REDIS_URL", error)) from None
+        except (smtplib.SMTPException, ssl.SSLError) as error:
+            raise click.ClickException(_unreachable("the mail server", "SMTP_URL", error)) from None
+
+
+def _unreachable(service: str, variable: str, error: BaseException) -> str:
+    """One line: which service, its URL with the password hidden, what to check."""
+    url = os.environ.get(variable, "")
+    cause = getattr(error, "orig", None) or error
+    reason = (
+        str(cause).strip().splitlines()[0][:200] if str(cause).strip() else type(cause).__name__
+    )
+    where = f" at {mask_url(url)}" if url else ""
+    return mask_text(
+        f"cannot reach {service}{where}: {reason} — check that it is running and that "
+        f"{variable} is right"
+    )
 
 
 def _settings() -> Settings:

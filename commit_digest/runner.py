@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ import click
 from commit_digest.config import Settings, load_settings
 from commit_digest.db import upgrade
 from commit_digest.embedded_redis import EmbeddedRedis
+from commit_digest.errors import ConfigError
 from commit_digest.masking import mask_url
 from commit_digest.sample import write_sample
 
@@ -43,7 +45,22 @@ def _persistent_secrets(data_dir: Path) -> dict[str, str]:
     return values
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Say which variable to change when the web port is taken, before anything starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigError(
+                "PORT",
+                f"{host}:{port} is not free ({error.strerror}); set PORT (or HOST) to another",
+            ) from None
+
+
 def run(settings: Settings, *, workers: int | None = None) -> int:
+    _check_port_free(settings.host, settings.port)  # before anything is started
     data_dir = settings.data_dir.resolve()
     # everything this process and its children create (database, broker files, outbox,
     # secrets, the beat schedule) is for this user alone
