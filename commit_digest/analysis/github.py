@@ -8,6 +8,7 @@ task retries with a countdown instead of a worker sleeping, and no POST is ever 
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import requests
+import structlog
 from github import Auth, Github, GithubException, GithubIntegration
 from github.Commit import Commit
 from github.File import File
@@ -30,7 +32,12 @@ from commit_digest.push import PushCommit
 TIMEOUT_SECONDS = 15
 USER_AGENT = "commit-digest"
 FILES_PER_PAGE = 300  # GitHub's maximum page of a commit's files (it lists 3000 at most)
+log = structlog.get_logger(__name__)
+
 COMPARE_PER_PAGE = 250  # GitHub's page of a comparison's commits
+# the most commits one push is walked for (ten of GitHub's pages): a force push onto an
+# unrelated history could otherwise list hundreds of thousands; the rest are logged as skipped
+MAX_COMPARE_COMMITS = 2_500
 LIST_PER_PAGE = 100  # GitHub's maximum page for commit and comment lists
 # GitHub names no wait for a secondary limit without Retry-After, only "at least one minute"
 SECONDARY_LIMIT_WAIT = 60.0
@@ -180,7 +187,20 @@ class PyGithubClient:
             )
             if comparison.status == "behind":
                 return []
-            return [_push_commit(c) for c in comparison.commits]
+            # the oldest first, as GitHub lists them; a walk past the bound stops there
+            walked = [
+                _push_commit(c) for c in itertools.islice(comparison.commits, MAX_COMPARE_COMMITS)
+            ]
+            skipped = max(comparison.total_commits - len(walked), 0)
+            if skipped:
+                log.warning(
+                    "github.compare.bounded",
+                    repository=repository,
+                    walked=len(walked),
+                    skipped=skipped,
+                    newest_skipped=head[:12],
+                )
+            return walked
 
     def list_commits(
         self, repository: str, branch: str, since: datetime, until: datetime

@@ -507,3 +507,21 @@ def test_comments_create_list_edit_delete(api: GitHubApiStandIn) -> None:
         ("DELETE", f"/repos/{REPO}/comments/{created}"),
     ]
     assert api.requests[0].body == {"body": "<!-- commit-digest -->\nfirst"}
+
+
+def test_a_compare_walk_stops_at_its_bound_and_says_what_it_skipped(api: Any) -> None:
+    """3,000 commits between before and after: 2,500 walked (oldest first), 500 logged skipped."""
+    from structlog.testing import capture_logs
+
+    from commit_digest.analysis.github import MAX_COMPARE_COMMITS
+
+    base = api.add_commit(REPO, message="base", files=[])
+    head = base
+    for n in range(MAX_COMPARE_COMMITS + 500):
+        head = api.add_commit(REPO, message=f"c{n}", files=[], parents=[head])
+    with capture_logs() as logs:
+        walked = token_client(api.url).compare(REPO, base, head)
+    assert len(walked) == MAX_COMPARE_COMMITS
+    assert walked[0].message == "c0"
+    [bounded] = [e for e in logs if e["event"] == "github.compare.bounded"]
+    assert (bounded["walked"], bounded["skipped"]) == (MAX_COMPARE_COMMITS, 500)
