@@ -509,7 +509,9 @@ def test_comments_create_list_edit_delete(api: GitHubApiStandIn) -> None:
     assert api.requests[0].body == {"body": "<!-- commit-digest -->\nfirst"}
 
 
-def test_a_compare_walk_stops_at_its_bound_and_says_what_it_skipped(api: Any) -> None:
+def test_a_compare_walk_stops_at_its_bound_and_says_what_it_skipped(
+    api: GitHubApiStandIn,
+) -> None:
     """3,000 commits between before and after: 2,500 walked (oldest first), 500 logged skipped."""
     from structlog.testing import capture_logs
 
