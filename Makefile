@@ -34,11 +34,12 @@ browser-deps: ## install Debian's Chromium and CJK fonts for the browser tests (
 test-browser: $(STAMP) browser-deps ## the report and archive pages in a real Chromium (screenshots in var/screenshots)
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff, mypy and the import contracts (docs/architecture.md)
+lint: $(STAMP) ## ruff (with its security rules), mypy, the import contracts, pip-audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python tools/audit_dependencies.py
 
 bench: $(STAMP) ## run every benchmark and write benchmarks/RESULTS.md
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
