@@ -36,6 +36,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # Property tests: a quick run by default, a long fuzz run with HYPOTHESIS_PROFILE=fuzz.
 hypothesis_settings.register_profile("default", max_examples=300)
 hypothesis_settings.register_profile("fuzz", max_examples=10_000)
+hypothesis_settings.register_profile("fuzz50k", max_examples=50_000)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 SECRET = "It's a Secret to Everybody"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
