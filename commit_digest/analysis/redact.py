@@ -113,6 +113,19 @@ _SHAPES: tuple[_Shape, ...] = (
     ),
     _Shape("github-token", _token("gh[pousr]_", _WORD, r"[A-Za-z0-9]{36,251}(?![A-Za-z0-9_])")),
     _Shape("github-token", _token("github_pat_", _WORD, r"[A-Za-z0-9_]{22,255}")),
+    # from the comparison with gitleaks' rules (tests/core/test_secret_corpus.py): the formats
+    # it catches that no rule here did
+    _Shape(
+        "discord-webhook",
+        re.compile(
+            r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]{5,30}/"
+            r"(?P<value>[A-Za-z0-9_\-]{60,100})"
+        ),
+        "value",
+    ),
+    _Shape("telegram-bot-token", _token("", _WORD, r"[0-9]{5,16}:A[A-Za-z0-9_\-]{34}(?![\w\-])")),
+    _Shape("mailgun-key", _token("key-", _WORD, r"[0-9a-f]{32}(?![0-9a-zA-Z])")),
+    _Shape("vault-token", _token("hv[sbr]\\.", _WORD, r"[A-Za-z0-9_\-]{24,200}")),
     _Shape(
         "gitlab-token",
         _token("gl", _URLSAFE, r"(?:pat|dt|rt|ptt|ft|cbt|oas|soat)-[A-Za-z0-9_\-]{20,1000}"),
