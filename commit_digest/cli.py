@@ -291,7 +291,28 @@ def db_upgrade(revision: str) -> None:
 
 @main.group("config")
 def config_group() -> None:
-    """Settings files: check one offline."""
+    """The settings in force, and settings files checked offline."""
+
+
+@config_group.command("show")
+def config_show() -> None:
+    """Print every setting in force (passwords and tokens hidden) and what disagrees."""
+    from dataclasses import fields
+
+    from commit_digest.timing import disagreements
+
+    settings = _settings()
+    for item in fields(settings):
+        value = getattr(settings, item.name)
+        if not item.repr:  # secrets: say whether they are set, never what they are
+            shown = "(set)" if value else "(not set)"
+        elif isinstance(value, str):
+            shown = mask_url(value)
+        else:
+            shown = mask_text(str(value))
+        click.echo(f"{item.name:26} {shown}")
+    for line in disagreements(settings):
+        click.echo(f"warning: {line}", err=True)
 
 
 @config_group.command("check")

@@ -9,11 +9,15 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import structlog
 from celery import Celery
 
 from commit_digest.config import load_settings
 from commit_digest.errors import ConfigError
 from commit_digest.queueing import celery_config
+from commit_digest.timing import disagreements
+
+log = structlog.get_logger(__name__)
 
 app = Celery("commit_digest", set_as_current=True)
 
@@ -28,6 +32,8 @@ def _configure_from_environment(sender: Celery, **_: Any) -> None:
         sys.exit(
             "commit-digest: configuration error: REDIS_URL is not set (the worker needs a broker)"
         )
+    for line in disagreements(settings):
+        log.warning("config.timing.disagree", problem=line)
     sender.conf.update(
         celery_config(settings),
         imports=("workers.tasks",),

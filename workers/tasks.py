@@ -55,6 +55,12 @@ from commit_digest.reporting.job import daily_report_step
 from commit_digest.retention import purge_old_deliveries
 from commit_digest.runtime import worker_runtime
 from commit_digest.sweep import sweep as run_sweep
+from commit_digest.timing import (
+    ANALYSIS_HARD_LIMIT,
+    ANALYSIS_SOFT_LIMIT,
+    REPORT_HARD_LIMIT,
+    REPORT_SOFT_LIMIT,
+)
 from report.days import previous_day
 from report.errors import SendFailed
 from workers.celery_app import app
@@ -62,8 +68,6 @@ from workers.celery_app import app
 log = structlog.get_logger(__name__)
 
 # Analysis: three LLM calls at most (budget shares), each within LLM_TIMEOUT.
-ANALYSIS_SOFT_LIMIT = 600
-ANALYSIS_HARD_LIMIT = 660
 COMMENT_RETRIES = 8
 CHAT_RETRIES = 8
 
@@ -277,8 +281,8 @@ REPORT_SEND_RETRIES = 10
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    soft_time_limit=600,
-    time_limit=660,
+    soft_time_limit=REPORT_SOFT_LIMIT,
+    time_limit=REPORT_HARD_LIMIT,
     max_retries=None,
 )
 def send_daily_report(
