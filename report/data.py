@@ -89,6 +89,8 @@ class DayReport:
     day: date
     timezone: ZoneInfo
     repositories: tuple[RepositoryDay, ...]
+    # what could not be checked (a repository GitHub did not list): the day may have gaps
+    warnings: tuple[str, ...] = ()
 
     @property
     def commit_count(self) -> int:

@@ -109,6 +109,7 @@ def render_markdown_pieces(
         br=HARD_BREAK,
         day=report.day.isoformat(),
         zone=report.timezone.key,
+        warnings=[_capped(w, "note") for w in report.warnings],
         offset=_offsets(report),
         usage=report.usage,
         repos=_Views(report, labels),

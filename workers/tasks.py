@@ -290,6 +290,7 @@ def send_daily_report(
     day: str | None = None,
     deadline: str | None = None,
     reconciled: bool = False,
+    problems: list[str] | None = None,
     send_attempts: int = 0,
 ) -> None:
     """Build and email the report of a day (default: yesterday in REPORT_TIMEZONE), once."""
@@ -303,18 +304,15 @@ def send_daily_report(
     )
     try:
         step, reconciled = daily_report_step(
-            rt, report_day, deadline=until, now=now, reconciled=reconciled
+            rt, report_day, deadline=until, now=now, reconciled=reconciled, problems=problems or ()
         )
     except SendFailed as error:  # only transient failures are raised
         if self.request.retries >= REPORT_SEND_RETRIES:
             raise
         raise self.retry(
             countdown=backoff(self.request.retries, rt.settings.retry_backoff),
-            kwargs={
-                "day": report_day.isoformat(),
-                "deadline": until.isoformat(),
-                "reconciled": True,
-            },
+            # reconciled again (idempotent), so the report still says what it could not check
+            kwargs={"day": report_day.isoformat(), "deadline": until.isoformat()},
         ) from error
     log.info("report.daily", status=step.status, day=step.day.isoformat(), pending=step.pending)
     # "in-progress": another run holds the send; if it died, its claim expires (REPORT_SEND_LEASE)
@@ -326,5 +324,6 @@ def send_daily_report(
                 "day": report_day.isoformat(),
                 "deadline": until.isoformat(),
                 "reconciled": reconciled,
+                "problems": list(step.problems),
             },
         )

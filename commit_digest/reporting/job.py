@@ -7,7 +7,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -179,8 +179,10 @@ def build_report(
     day: date,
     repositories: Sequence[str] | None = None,
     language: str | None = None,
+    warnings: Sequence[str] = (),
 ) -> BuiltReport:
-    """Collect, render and archive the report of ``day``."""
+    """Collect, render and archive the report of ``day`` (``warnings``: what could not be
+    checked, shown at the top so a day with a gap does not look complete)."""
     settings = rt.settings
     language = language or settings.report_language
     # A day of thousands of commits allocates hundreds of thousands of small objects that
@@ -188,6 +190,8 @@ def build_report(
     with gc_paused():
         with rt.session() as session:
             data = collect_day(session, settings, day, settings.report_timezone, repositories)
+        if warnings:
+            data = replace(data, warnings=tuple(warnings))
         # each piece of Markdown is converted on another core while the next is rendered
         markdown_text, body = markdown_and_html(render_markdown_pieces(data, language))
     scope = scope_of(repositories)
@@ -427,10 +431,17 @@ class DailyStep:
     day: date
     pending: int = 0
     where: str | None = None
+    problems: tuple[str, ...] = ()  # what reconciliation could not check, for the retries
 
 
 def daily_report_step(
-    rt: Runtime, day: date, *, deadline: datetime, now: datetime, reconciled: bool
+    rt: Runtime,
+    day: date,
+    *,
+    deadline: datetime,
+    now: datetime,
+    reconciled: bool,
+    problems: Sequence[str] = (),
 ) -> tuple[DailyStep, bool]:
     """Reconcile (once), wait for pending analyses until ``deadline``, then build and send.
 
@@ -440,17 +451,18 @@ def daily_report_step(
     from commit_digest.reporting.reconcile import pending_in_day, reconcile_day
 
     if not reconciled:
-        reconcile_day(rt, day)
+        problems = reconcile_day(rt, day).problems
         reconciled = True
+    problems = tuple(problems)
     pending = pending_in_day(rt, day)
     if pending and now < deadline:
-        return DailyStep(status="waiting", day=day, pending=pending), reconciled
-    built = build_report(rt, day)
+        return DailyStep(status="waiting", day=day, pending=pending, problems=problems), reconciled
+    built = build_report(rt, day, warnings=problems)
     outcome = send_report(rt, built)
     if rt.installation.teams:
         from commit_digest.reporting.teams import deliver_team_reports
 
-        deliver_team_reports(rt, day)
+        deliver_team_reports(rt, day, problems)
     return DailyStep(
-        status=outcome.status, day=day, pending=pending, where=outcome.where
+        status=outcome.status, day=day, pending=pending, where=outcome.where, problems=problems
     ), reconciled

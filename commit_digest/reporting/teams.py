@@ -10,6 +10,7 @@ day, team and channel).
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -51,7 +52,7 @@ def team_repositories(rt: Runtime, team: TeamConfig) -> list[str]:
     )
 
 
-def deliver_team_reports(rt: Runtime, day: date) -> list[TeamOutcome]:
+def deliver_team_reports(rt: Runtime, day: date, problems: Sequence[str] = ()) -> list[TeamOutcome]:
     """Build, email and post each team's report of ``day`` (once each)."""
     outcomes = []
     for team in rt.installation.teams:
@@ -61,7 +62,8 @@ def deliver_team_reports(rt: Runtime, day: date) -> list[TeamOutcome]:
         if not repositories:
             log.info("report.team.empty", team=team.name)
             continue
-        built = build_report(rt, day, repositories)
+        warnings = [p for p in problems if p.split("@", 1)[0] in repositories]
+        built = build_report(rt, day, repositories, warnings=warnings)
         email = "none"
         if team.recipients:
             email = send_report(rt, built, recipients=list(team.recipients)).status
