@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from commit_digest.analysis.budget import BudgetedDiff, fit_diff_to_budget
 from commit_digest.analysis.comments import comments_enabled, mark_comment_queued
+from commit_digest.analysis.evidence import combine_evidence
 from commit_digest.analysis.gate import LLMBusy
 from commit_digest.analysis.heuristic import heuristic_analysis
 from commit_digest.analysis.inputs import CommitInput, FileChange
@@ -352,7 +353,12 @@ def llm_result(
             diff.omitted,
         )
         prompt = build_prompt(
-            redacted, diff.text, diff.omitted, coverage_line(coverage, language), language
+            redacted,
+            diff.text,
+            diff.omitted,
+            coverage_line(coverage, language),
+            language,
+            settings.llm_prompt_version,
         )
         try:
             answer = rt.analyzer().analyze(prompt, max_output_tokens=settings.llm_max_output_tokens)
@@ -379,7 +385,7 @@ def llm_result(
                 redactions=redactions,
             )
         return AnalysisResult(
-            analysis=answer.analysis,
+            analysis=combine_evidence(answer.analysis, commit),
             analyzer="llm",
             source=commit.source,
             coverage=coverage,
@@ -389,6 +395,11 @@ def llm_result(
             tokens_out=answer.tokens_out,
             cost_usd=answer.cost_usd,
             redactions=redactions,
+            # what the model said before the evidence was combined (for make eval)
+            extra={
+                "model_change_type": answer.analysis.change_type.value,
+                "model_importance": answer.analysis.importance.value,
+            },
         )
     log.warning("analysis.llm.gave_up", reason=problem)
     return heuristic_result(commit, language, "LLM output unusable", redactions=redactions)

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import jinja2
 
+from commit_digest.analysis.evidence import describe_signals, read_signals
 from commit_digest.analysis.inputs import CommitInput, FileChange
+from commit_digest.config import PROMPT_VERSIONS
 from report.render import LANGUAGES
 from report.schema import ChangeType, analysis_json_schema
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = PROMPT_VERSIONS[-1]
 # Beyond these, lists are cut with a count: the model learns little from name 101 of 3000,
 # and every line is taken from the diff's share of the input budget.
 MAX_LISTED_FILES = 100
@@ -30,7 +32,8 @@ MAX_LISTED_OMITTED = 100
 # that merge across the diff's edges when the diff is put into its block.
 MESSAGE_FRAMING_TOKENS = 16
 
-_TEMPLATES = Path(__file__).with_name("prompt_templates")
+_HERE = Path(__file__).parent
+_TEMPLATES = _HERE / "prompt_templates"
 _MORE = {
     "en": "… and {n} more",
     "zh-CN": "……另有 {n} 个",
@@ -69,11 +72,32 @@ def build_prompt(
     omitted: Sequence[str],
     coverage_line: str,
     language: str,
+    version: str = PROMPT_VERSION,
 ) -> Prompt:
     """Render the system and user messages for ``commit`` in the report ``language``."""
     return _build(
-        commit, diff_text, omitted, coverage_line, language, has_diff=bool(diff_text.strip())
+        commit,
+        diff_text,
+        omitted,
+        coverage_line,
+        language,
+        has_diff=bool(diff_text.strip()),
+        version=version,
     )
+
+
+@cache
+def rubric_text(language: str) -> str:
+    """Return the rubric (importance, change types, signals): SPEC's and the prompt's one text."""
+    return (_HERE / f"rubric.{language}.md").read_text(encoding="utf-8").strip()
+
+
+@cache
+def _examples(version: str) -> tuple[dict[str, str], ...]:
+    path = _TEMPLATES / version / "examples.json"
+    if not path.exists():
+        return ()
+    return tuple(json.loads(path.read_text(encoding="utf-8")))
 
 
 def system_with_schema(prompt: Prompt) -> str:
@@ -84,7 +108,7 @@ def system_with_schema(prompt: Prompt) -> str:
 @cache
 def _schema_note(language: str) -> str:
     schema_json = json.dumps(analysis_json_schema(), ensure_ascii=False)
-    return _render(f"json_object.{language}.j2", schema_json=schema_json)
+    return _render(PROMPT_VERSION, f"json_object.{language}.j2", schema_json=schema_json)
 
 
 @lru_cache(maxsize=32)
@@ -118,9 +142,12 @@ def _build(
     language: str,
     *,
     has_diff: bool,
+    version: str = PROMPT_VERSION,
 ) -> Prompt:
     if language not in LANGUAGES:
         raise ValueError(f"no prompt templates for language {language!r}")
+    if version not in PROMPT_VERSIONS:
+        raise ValueError(f"no prompt templates of version {version!r}")
     data = {
         "metadata": _metadata(commit),
         "message": commit.message.strip(),
@@ -129,21 +156,34 @@ def _build(
         "diff": diff_text.strip("\n"),
     }
     boundary = _boundary(commit, [*data.values(), coverage_line])
-    system = _render(f"system.{language}.j2", change_types=[kind.value for kind in ChangeType])
+    system = _system(version, language)
     user = _render(
+        version,
         f"user.{language}.j2",
+        signals=describe_signals(read_signals(commit), language),
         boundary=boundary,
         coverage_line=coverage_line,
         omitted_total=len(omitted),
         has_diff=has_diff,
         **data,
     )
-    return Prompt(system=system, user=user, version=PROMPT_VERSION, language=language)
+    return Prompt(system=system, user=user, version=version, language=language)
 
 
-def _render(name: str, **values: object) -> str:
+@cache
+def _system(version: str, language: str) -> str:
+    return _render(
+        version,
+        f"system.{language}.j2",
+        change_types=[kind.value for kind in ChangeType],
+        rubric=rubric_text(language),
+        examples=_examples(version),
+    )
+
+
+def _render(version: str, name: str, **values: object) -> str:
     # No whitespace clean-up here: blank lines inside a data block are the author's, not ours.
-    return _environment().get_template(f"{PROMPT_VERSION}/{name}").render(**values).strip() + "\n"
+    return _environment().get_template(f"{version}/{name}").render(**values).strip() + "\n"
 
 
 def _boundary(commit: CommitInput, texts: Sequence[str]) -> str:
