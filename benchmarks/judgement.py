@@ -109,8 +109,10 @@ def load_set(path: Path) -> list[Labelled]:
             Labelled(
                 id=str(record["id"]),
                 commit=commit,
-                change_type=record["label_change_type"],
-                importance=record["label_importance"],
+                # "" while the set is still being labelled: predictions are kept by id and
+                # scored once the labels are in
+                change_type=record.get("label_change_type") or "",
+                importance=record.get("label_importance") or "",
                 breaking_change=record.get("label_breaking_change"),
                 reason=record.get("reason", ""),
             )
@@ -178,7 +180,7 @@ def agreement(
     items: Sequence[Labelled], predictions: Sequence[Prediction], field: str
 ) -> tuple[int, int]:
     """Return how many predictions of ``field`` match the label, and of how many."""
-    labels = {item.id: getattr(item, field) for item in items}
+    labels = {item.id: getattr(item, field) for item in items if getattr(item, field)}
     said = [p for p in predictions if getattr(p, field) is not None and p.id in labels]
     return sum(1 for p in said if getattr(p, field) == labels[p.id]), len(said)
 
@@ -191,7 +193,7 @@ def confusion(
     predicted_field: str | None = None,
 ) -> str:
     """Return the confusion matrix of ``field`` as a Markdown table (rows: the label)."""
-    labels = {item.id: getattr(item, field) for item in items}
+    labels = {item.id: getattr(item, field) for item in items if getattr(item, field)}
     attribute = predicted_field or field
     pairs = Counter(
         (labels[p.id], getattr(p, attribute))
@@ -320,10 +322,12 @@ def _counts(counts: Mapping[str, int]) -> str:
 
 
 def write_eval_md(runs_dir: Path = RUNS, out: Path = EVAL_MD) -> None:
-    """Rewrite ``EVAL.md`` from every kept run, newest set first."""
+    """Rewrite ``EVAL.md`` from every kept run whose labelled set is present."""
     sections = []
     for path in sorted(runs_dir.glob("*.json")):
         run = json.loads(path.read_text(encoding="utf-8"))
+        if not (ROOT / run["set"]).exists():
+            continue
         items = load_set(ROOT / run["set"])
         sections.append(render_run(run, items))
     header = (ROOT / "eval" / "EVAL_HEADER.md").read_text(encoding="utf-8").strip()
@@ -333,6 +337,10 @@ def write_eval_md(runs_dir: Path = RUNS, out: Path = EVAL_MD) -> None:
 def keep_run(
     name: str, description: str, set_path: Path, predictions: Sequence[Prediction]
 ) -> Path:
+    # runs of commits outside the repository (a set still being labelled) are scored
+    # against the repository's copy, matched by id
+    if not set_path.resolve().is_relative_to(ROOT):
+        set_path = EVAL_SET
     """Store one run's predictions under ``benchmarks/eval_runs``."""
     RUNS.mkdir(exist_ok=True)
     path = RUNS / f"{name}.json"
@@ -383,7 +391,7 @@ def llm_settings(base_url: str, prompt_version: str, language: str) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make eval", description=__doc__.splitlines()[0])
-    parser.add_argument("--set", type=Path, default=EVAL_SET)
+    parser.add_argument("--set", type=Path, default=EVAL_SET, help="the commits to analyse")
     parser.add_argument("--analyzer", choices=("both", "llm", "heuristic"), default="both")
     parser.add_argument("--prompt-version", default="v2")
     parser.add_argument("--language", default="en")
@@ -402,7 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         items = [item for item in items if item.id in wanted]
     if args.limit:
         items = items[: args.limit]
-    stem = args.set.stem
+    # a set outside the repository (still being labelled) is kept under the repository's name
+    stem = args.set.stem if args.set.resolve().is_relative_to(ROOT) else EVAL_SET.stem
     if args.analyzer in ("both", "heuristic"):
         predictions = run_heuristic(items, args.language)
         name = f"{stem}-heuristic" + (f"-{args.name}" if args.name else "")
@@ -425,13 +434,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
 
-        predictions = run_llm(items, settings, progress)
         name = f"{stem}-llm-{args.prompt_version}" + (f"-{args.name}" if args.name else "")
         description = (
             f"LLM `{settings.openai_model}` via `{base_url}`, prompt {args.prompt_version}, "
             f"language {args.language}, input budget {settings.llm_input_token_budget}"
         )
-        keep_run(name, description, args.set, predictions)
+        done: list[Prediction] = []
+
+        def progress_and_keep(item: Labelled, p: Prediction) -> None:
+            # kept after every commit: a run cut short still counts what it did
+            done.append(p)
+            keep_run(name, description, args.set, done)
+            progress(item, p)
+
+        predictions = run_llm(items, settings, progress_and_keep)
         _print_figures("llm", summarise(items, predictions))
     write_eval_md()
     print(f"wrote {EVAL_MD.relative_to(ROOT)}")
