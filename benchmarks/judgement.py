@@ -399,6 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ids", default="", help="only these ids, comma-separated")
     parser.add_argument("--name", default="", help="name of the kept run")
     parser.add_argument("--render-only", action="store_true", help="rewrite EVAL.md only")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the LLM run's predictions so far, do the rest"
+    )
     args = parser.parse_args(argv)
 
     if args.render_only:
@@ -408,6 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.ids:
         wanted = set(args.ids.split(","))
         items = [item for item in items if item.id in wanted]
+    # repositories in turn, so that a run cut short is still a sample of every one
+    items = _interleave(items)
     if args.limit:
         items = items[: args.limit]
     # a set outside the repository (still being labelled) is kept under the repository's name
@@ -440,6 +445,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"language {args.language}, input budget {settings.llm_input_token_budget}"
         )
         done: list[Prediction] = []
+        if args.resume and (RUNS / f"{name}.json").exists():
+            kept = json.loads((RUNS / f"{name}.json").read_text(encoding="utf-8"))
+            done = [Prediction(**p) for p in kept["predictions"]]
+            seen = {p.id for p in done}
+            items = [item for item in items if item.id not in seen]
 
         def progress_and_keep(item: Labelled, p: Prediction) -> None:
             # kept after every commit: a run cut short still counts what it did
@@ -452,6 +462,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_eval_md()
     print(f"wrote {EVAL_MD.relative_to(ROOT)}")
     return 0
+
+
+def _interleave(items: Sequence[Labelled]) -> list[Labelled]:
+    """Order ``items`` by turns across repositories, keeping each repository's order."""
+    queues: dict[str, list[Labelled]] = {}
+    for item in items:
+        queues.setdefault(item.commit.repository, []).append(item)
+    ordered: list[Labelled] = []
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                ordered.append(queue.pop(0))
+    return ordered
 
 
 def _print_figures(name: str, figures: Mapping[str, Any]) -> None:
