@@ -223,8 +223,8 @@ def load_settings(
         analyzer=analyzer,
         # The defaults fit a 4,096-token server (prompt + answer + chat framing): a larger
         # budget buys little judgement and breaks the small self-hosted models.
-        llm_input_token_budget=env.integer("LLM_INPUT_TOKEN_BUDGET", minimum=1000) or 2800,
-        llm_max_output_tokens=env.integer("LLM_MAX_OUTPUT_TOKENS", minimum=256) or 1200,
+        llm_input_token_budget=env.integer("LLM_INPUT_TOKEN_BUDGET", minimum=1000) or 3000,
+        llm_max_output_tokens=env.integer("LLM_MAX_OUTPUT_TOKENS", minimum=256) or 1000,
         llm_timeout=env.number("LLM_TIMEOUT", minimum=1.0) or 120.0,
         llm_prompt_version=env.choice("LLM_PROMPT_VERSION", PROMPT_VERSIONS, default="v2"),
         llm_prices=prices,
