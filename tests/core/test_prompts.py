@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from commit_digest.analysis.prompts import (
     Prompt,
     build_prompt,
     prompt_overhead_tokens,
+    rubric_text,
     system_with_schema,
 )
 from report.schema import Analysis, ChangeType, analysis_json_schema
@@ -250,3 +252,19 @@ def test_unknown_language_is_refused() -> None:
     """There are templates for zh-CN and en only."""
     with pytest.raises(ValueError, match="fr"):
         prompt("fr")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_prompt_is_rendered_from_the_rubric(language: str) -> None:
+    """The system prompt carries the rubric file word for word: one source for both."""
+    assert rubric_text(language) in prompt(language).system
+
+
+def test_documented_rubric_is_the_rubric_file() -> None:
+    """docs/llm.md shows rubric.en.md as it is (copy the file between the markers)."""
+    docs = (Path(__file__).parents[2] / "docs" / "llm.md").read_text(encoding="utf-8")
+    documented = docs.split("<!-- rubric.en.md: begin -->")[1].split("<!-- rubric.en.md: end -->")[
+        0
+    ]
+
+    assert rubric_text("en") == documented.strip()
