@@ -23,14 +23,54 @@ from report.schema import (
     Signal,
 )
 
+# Words of the subject (after any ``area:`` label), first match wins: the narrow kinds of
+# change before the broad ones, so "Fix typo in docs" is docs and "Fix flaky test" a test.
 _KEYWORDS = (
     (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
     (re.compile(r"^revert\b", re.I), ChangeType.REVERT),
-    (re.compile(r"\b(fix(es|ed)?|bug|crash|regression|broken)\b", re.I), ChangeType.BUGFIX),
-    (re.compile(r"\b(perf|faster|speed ?up|optimi[sz]e)", re.I), ChangeType.PERFORMANCE),
-    (re.compile(r"\b(refactor|clean ?up|rename|simplif)", re.I), ChangeType.REFACTOR),
-    (re.compile(r"\b(add(s|ed)?|implement|introduce|support|new)\b", re.I), ChangeType.FEATURE),
+    (
+        re.compile(
+            r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style"
+            r"|gofmt|rustfmt|prettier)\b",
+            re.I,
+        ),
+        ChangeType.STYLE,
+    ),
+    (
+        re.compile(
+            r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling|readme|changelog)\b",
+            re.I,
+        ),
+        ChangeType.DOCS,
+    ),
+    (re.compile(r"\b(unit |integration )?tests?\b", re.I), ChangeType.TEST),
+    (
+        re.compile(
+            r"\b(fix(es|ed)?|bugs?|crash(es)?|panics?|regression|broken|wrong|incorrect|errors?"
+            r"|avoid|prevent|handle|missing|workaround|don'?t|doesn'?t)\b",
+            re.I,
+        ),
+        ChangeType.BUGFIX,
+    ),
+    (re.compile(r"\b(perf|faster|speed ?up|optimi[sz]e|inline)", re.I), ChangeType.PERFORMANCE),
+    (
+        re.compile(
+            r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused|dead code"
+            r"|move|extract|split|tidy|reorgani[sz]e|misc)",
+            re.I,
+        ),
+        ChangeType.REFACTOR,
+    ),
+    (
+        re.compile(r"\b(add(s|ed)?|implement|introduce|support|new|allow|enable|improve)\b", re.I),
+        ChangeType.FEATURE,
+    ),
 )
+# A release commit: a version as the whole subject ("v2.8.1", "grep-0.4.0", "changelog: 14.1.1").
+_RELEASE = re.compile(
+    r"^(release\b.*|bump version.*|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?)$", re.I
+)
+_AREA_LABEL = re.compile(r"^[\w./-]+:\s+")
 _RUNTIME_KINDS = frozenset({PathKind.SOURCE})
 LARGE_CHANGE_LINES = 800
 LARGE_CHANGE_FILES = 40
@@ -81,16 +121,23 @@ def change_type_of(commit: CommitInput) -> tuple[ChangeType, bool]:
 
 def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Signal]:
     """Return the change type and the signal that settled it, strongest signal first."""
+    subject = commit.subject
+    if signals.prefix_type is None and _RELEASE.match(subject):
+        return ChangeType.CHORE, "message"
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
         return verdict[0], "paths"
     if signals.prefix_type is not None:
         return signals.prefix_type, "prefix"
-    subject = commit.subject
     if subject.lower().startswith("merge "):
         return ChangeType.CHORE, "message"
+    words = _AREA_LABEL.sub("", subject)
     for pattern, change_type in _KEYWORDS:
-        if pattern.search(subject):
+        if pattern.search(words):
             return change_type, "message"
+    if signals.touches_source:
+        # Source code changed and nothing says how: by the rubric's first signal it changes
+        # behaviour, and maintenance commits without a label are mostly fixes.
+        return ChangeType.BUGFIX, "default"
     return ChangeType.CHORE, "default"
 
 

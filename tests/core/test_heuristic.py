@@ -50,6 +50,18 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         ("Merge pull request #12 from acme/x", ["src/a.py"], ChangeType.CHORE, Importance.LOW),
         ("wip", ["tests/test_a.py", "tests/test_b.py"], ChangeType.TEST, Importance.LOW),
         ("tweak settings", ["config/app.yaml"], ChangeType.CHORE, Importance.MEDIUM),
+        ("v2.8.1", ["setup.cfg", "CHANGELOG.md"], ChangeType.CHORE, Importance.LOW),
+        ("grep-0.4.0", ["Cargo.toml", "Cargo.lock"], ChangeType.CHORE, Importance.LOW),
+        ("Fix typos in docstrings", ["src/api.py"], ChangeType.DOCS, Importance.LOW),
+        ("regex: add unit tests for anchors", ["src/regex.rs"], ChangeType.TEST, Importance.LOW),
+        ("Avoid storing a nil pointer", ["cmd/root.go"], ChangeType.BUGFIX, Importance.HIGH),
+        ("Pass the color flag through", ["src/run.py"], ChangeType.BUGFIX, Importance.HIGH),
+        (
+            "printer: slightly simplify code",
+            ["src/printer.rs"],
+            ChangeType.REFACTOR,
+            Importance.LOW,
+        ),
     ],
 )
 def test_type_and_importance(
