@@ -23,17 +23,18 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from commit_digest.analysis.evidence import combine_evidence
 from commit_digest.analysis.heuristic import heuristic_analysis
 from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.pipeline import llm_result
 from commit_digest.config import Settings, load_settings
 from commit_digest.runtime import Runtime
-from report.schema import ChangeType, Importance
+from report.schema import Analysis, ChangeType, Importance, Insights
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "eval" / "commits.jsonl"
@@ -176,6 +177,43 @@ def run_llm(
     return predictions
 
 
+def recombine(items: Sequence[Labelled], predictions: Sequence[Prediction]) -> list[Prediction]:
+    """Apply today's ``combine_evidence`` to the model answers a run recorded.
+
+    The combination is a pure function of the model's answer and the commit, so a change to it
+    is measured on a kept run without asking the model again.
+    """
+    by_id = {item.id: item for item in items}
+    combined = []
+    for p in predictions:
+        item = by_id.get(p.id)
+        if item is None or p.model_change_type is None or p.model_importance is None:
+            combined.append(p)
+            continue
+        said = Analysis(
+            change_type=ChangeType(p.model_change_type),
+            importance=Importance(p.model_importance),
+            summary="-",
+            impact_scope=[],
+            insights=Insights(architecture="", performance="", security="", compatibility=""),
+            risks=[],
+            recommendations=[],
+            breaking_change=False,
+        )
+        analysis = combine_evidence(said, item.commit)
+        decided = analysis.decided_by
+        combined.append(
+            replace(
+                p,
+                change_type=analysis.change_type.value,
+                importance=analysis.importance.value,
+                decided_type=decided.change_type if decided else None,
+                decided_importance=decided.importance if decided else None,
+            )
+        )
+    return combined
+
+
 def agreement(
     items: Sequence[Labelled], predictions: Sequence[Prediction], field: str
 ) -> tuple[int, int]:
@@ -269,6 +307,13 @@ def render_run(run: Mapping[str, Any], items: Sequence[Labelled]) -> str:
             f"{_percent(*figures['model_alone_importance'])} |",
             f"| change type, model alone (before evidence) | "
             f"{_percent(*figures['model_alone_change_type'])} |",
+        ]
+        again = recombine(items, predictions)
+        lines += [
+            f"| importance, the model's answers with the current evidence rules | "
+            f"{_percent(*agreement(items, again, 'importance'))} |",
+            f"| change type, the model's answers with the current evidence rules | "
+            f"{_percent(*agreement(items, again, 'change_type'))} |",
         ]
     lines += [
         f"| seconds per commit (mean / median) | {figures['seconds_mean']:.2f} / "
