@@ -54,7 +54,9 @@ class Insights(_Strict):
     compatibility: str = Field(max_length=3000)
 
 
-Signal = Literal["model", "prefix", "paths", "message", "default"]
+# model: the LLM's answer; prefix, paths, message: the commit's own evidence; rubric: the
+# importance the rubric gives the type; default: nothing else said anything.
+Signal = Literal["model", "prefix", "paths", "message", "rubric", "default"]
 
 
 class DecidedBy(_Strict):

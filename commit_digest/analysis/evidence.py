@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from commit_digest.analysis.inputs import CommitInput
 from commit_digest.analysis.paths import NOISE, PathKind, classify
-from report.schema import Analysis, ChangeType, DecidedBy, Importance
+from report.schema import Analysis, ChangeType, DecidedBy, Importance, Signal
 
 CONVENTIONAL = re.compile(
     r"^(?P<type>[a-zA-Z]+)(\((?P<scope>[^)]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$"
@@ -69,6 +69,8 @@ RUNTIME_TYPES = frozenset(
         ChangeType.REVERT,
     }
 )
+# Types the rubric rates low whatever they touch.
+_LOW_TYPES = frozenset({ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE, ChangeType.REFACTOR})
 _SIGNAL_TEXT = {
     "en": {
         "prefix": "conventional prefix `{prefix}` ({type})",
@@ -174,28 +176,43 @@ def prefix_backed(signals: Signals) -> ChangeType | None:
     return claimed
 
 
+def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance | None:
+    """Return the importance the rubric gives ``change_type`` on these paths, if it settles it."""
+    if signals.breaking or change_type is ChangeType.SECURITY:
+        return Importance.HIGH
+    if change_type in _LOW_TYPES:
+        return Importance.LOW
+    if change_type in (ChangeType.BUILD, ChangeType.CI):
+        return Importance.MEDIUM
+    if change_type in RUNTIME_TYPES:
+        return Importance.HIGH if signals.touches_source else Importance.MEDIUM
+    return None  # a chore: the model's reading of the diff decides
+
+
 def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
-    """Return the model's ``analysis`` with type and importance settled by strong signals."""
+    """Return the model's ``analysis`` with type and importance settled by strong signals.
+
+    The type comes from the paths when they are all of one telling kind, else from a prefix
+    the paths do not contradict, else from the model. The importance then follows from the
+    type by the rubric (a fix in source code is high, a test low), except for chores, where
+    the model's reading of the diff stands.
+    """
     signals = read_signals(commit)
-    change_type, importance = analysis.change_type, analysis.importance
-    decided = DecidedBy(change_type="model", importance="model")
+    change_type: ChangeType = analysis.change_type
+    type_signal: Signal = "model"
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
-        change_type, importance = verdict
-        decided = DecidedBy(change_type="paths", importance="paths")
+        change_type, type_signal = verdict[0], "paths"
     elif (backed := prefix_backed(signals)) is not None:
-        change_type = backed
-        decided = DecidedBy(change_type="prefix", importance="model")
-        if backed in RUNTIME_TYPES and signals.touches_source:
-            importance = Importance.HIGH
-            decided = DecidedBy(change_type="prefix", importance="prefix")
-    if signals.breaking and importance is not Importance.HIGH:
-        importance = Importance.HIGH
-        decided = DecidedBy(change_type=decided.change_type, importance="prefix")
+        change_type, type_signal = backed, "prefix"
+    importance = rubric_importance(change_type, signals)
+    importance_signal: Signal = type_signal if type_signal != "model" else "rubric"
+    if importance is None:
+        importance, importance_signal = analysis.importance, "model"
     return analysis.model_copy(
         update={
             "change_type": change_type,
             "importance": importance,
             "breaking_change": analysis.breaking_change or signals.breaking,
-            "decided_by": decided,
+            "decided_by": DecidedBy(change_type=type_signal, importance=importance_signal),
         }
     )

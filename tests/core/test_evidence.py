@@ -54,15 +54,22 @@ def said(change_type: ChangeType, importance: Importance) -> Analysis:
         (
             "docs: document and rename the flag",
             ["docs/cli.md", "cli/main.go"],
+            (ChangeType.FEATURE, Importance.MEDIUM),
             (ChangeType.FEATURE, Importance.HIGH),
-            (ChangeType.FEATURE, Importance.HIGH),
-            ("model", "model"),
+            ("model", "rubric"),
         ),
         (
             "chore: swap the mutex for a lock-free map",
             ["src/registry.rs"],
             (ChangeType.PERFORMANCE, Importance.LOW),
-            (ChangeType.PERFORMANCE, Importance.LOW),
+            (ChangeType.PERFORMANCE, Importance.HIGH),
+            ("model", "rubric"),
+        ),
+        (
+            "Tidy up the release script",
+            ["scripts/release.sh"],
+            (ChangeType.CHORE, Importance.MEDIUM),
+            (ChangeType.CHORE, Importance.MEDIUM),
             ("model", "model"),
         ),
         (
@@ -70,7 +77,7 @@ def said(change_type: ChangeType, importance: Importance) -> Analysis:
             ["app/config.py"],
             (ChangeType.FEATURE, Importance.LOW),
             (ChangeType.REFACTOR, Importance.LOW),
-            ("prefix", "model"),
+            ("prefix", "prefix"),
         ),
         (
             "Tidy the workflow",
@@ -88,7 +95,7 @@ def test_strong_signals_settle_type_and_importance(
     expected: tuple[ChangeType, Importance],
     decided: tuple[str, str],
 ) -> None:
-    """A prefix the paths back, or paths of one kind, override the model; else it stands."""
+    """Paths of one kind or a prefix they back settle the type; the rubric then the importance."""
     combined = combine_evidence(said(*model), commit(message, *paths))
 
     assert (combined.change_type, combined.importance) == expected
