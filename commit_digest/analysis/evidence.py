@@ -47,7 +47,7 @@ PREFIX_TYPES = {
 PATH_VERDICTS: dict[PathKind, tuple[ChangeType, Importance]] = {
     PathKind.DOCS: (ChangeType.DOCS, Importance.LOW),
     PathKind.TEST: (ChangeType.TEST, Importance.LOW),
-    PathKind.CI: (ChangeType.CI, Importance.MEDIUM),
+    PathKind.CI: (ChangeType.CI, Importance.LOW),
     PathKind.BUILD: (ChangeType.BUILD, Importance.MEDIUM),
     PathKind.LOCKFILE: (ChangeType.BUILD, Importance.MEDIUM),
 }
@@ -69,6 +69,54 @@ RUNTIME_TYPES = frozenset(
         ChangeType.REVERT,
     }
 )
+# Words of the subject (after any ``area:`` label), first match wins: the narrow kinds of
+# change before the broad ones, so "Fix typo in docs" is docs and "Fix flaky test" a test.
+_KEYWORDS = (
+    (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
+    (re.compile(r"^revert\b", re.I), ChangeType.REVERT),
+    (
+        re.compile(
+            r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style"
+            r"|gofmt|rustfmt|prettier)\b",
+            re.I,
+        ),
+        ChangeType.STYLE,
+    ),
+    (
+        re.compile(
+            r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling|readme|changelog)\b",
+            re.I,
+        ),
+        ChangeType.DOCS,
+    ),
+    (re.compile(r"\b(unit |integration )?tests?\b", re.I), ChangeType.TEST),
+    (
+        re.compile(
+            r"\b(fix(es|ed)?|bugs?|crash(es)?|panics?|regression|broken|wrong|incorrect|errors?"
+            r"|avoid|prevent|handle|missing|workaround|don'?t|doesn'?t)\b",
+            re.I,
+        ),
+        ChangeType.BUGFIX,
+    ),
+    (re.compile(r"\b(perf|faster|speed ?up|optimi[sz]e|inline)", re.I), ChangeType.PERFORMANCE),
+    (
+        re.compile(
+            r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused|dead code"
+            r"|move|extract|split|tidy|reorgani[sz]e|misc)",
+            re.I,
+        ),
+        ChangeType.REFACTOR,
+    ),
+    (
+        re.compile(r"\b(add(s|ed)?|implement|introduce|support|new|allow|enable|improve)\b", re.I),
+        ChangeType.FEATURE,
+    ),
+)
+# A release commit: a version as the whole subject ("v2.8.1", "grep-0.4.0", "changelog: 14.1.1").
+RELEASE = re.compile(
+    r"^(release\b.*|bump version.*|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?)$", re.I
+)
+_AREA_LABEL = re.compile(r"^[\w./-]+:\s+")
 # Types the rubric rates low whatever they touch.
 _LOW_TYPES = frozenset({ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE, ChangeType.REFACTOR})
 _SIGNAL_TEXT = {
@@ -176,13 +224,24 @@ def prefix_backed(signals: Signals) -> ChangeType | None:
     return claimed
 
 
+def message_type(subject: str) -> ChangeType | None:
+    """Return the type the words of ``subject`` name, if any (the rubric's third signal)."""
+    words = _AREA_LABEL.sub("", subject)
+    for pattern, change_type in _KEYWORDS:
+        if pattern.search(words):
+            return change_type
+    return None
+
+
 def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance | None:
     """Return the importance the rubric gives ``change_type`` on these paths, if it settles it."""
     if signals.breaking or change_type is ChangeType.SECURITY:
         return Importance.HIGH
     if change_type in _LOW_TYPES:
         return Importance.LOW
-    if change_type in (ChangeType.BUILD, ChangeType.CI):
+    if change_type is ChangeType.CI:
+        return Importance.LOW
+    if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
         return Importance.MEDIUM
     if change_type in RUNTIME_TYPES:
         return Importance.HIGH if signals.touches_source else Importance.MEDIUM
@@ -204,6 +263,10 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         change_type, type_signal = verdict[0], "paths"
     elif (backed := prefix_backed(signals)) is not None:
         change_type, type_signal = backed, "prefix"
+    elif signals.prefix_type is None and RELEASE.match(commit.subject):
+        change_type, type_signal = ChangeType.CHORE, "message"
+    elif (said := message_type(commit.subject)) is not None:
+        change_type, type_signal = said, "message"
     importance = rubric_importance(change_type, signals)
     importance_signal: Signal = type_signal if type_signal != "model" else "rubric"
     if importance is None:

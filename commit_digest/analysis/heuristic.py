@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 
 from commit_digest.analysis.evidence import (
     CONVENTIONAL,
+    RELEASE,
     RUNTIME_TYPES,
     Signals,
+    message_type,
     read_signals,
 )
 from commit_digest.analysis.inputs import CommitInput, FileChange
@@ -23,54 +24,6 @@ from report.schema import (
     Signal,
 )
 
-# Words of the subject (after any ``area:`` label), first match wins: the narrow kinds of
-# change before the broad ones, so "Fix typo in docs" is docs and "Fix flaky test" a test.
-_KEYWORDS = (
-    (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
-    (re.compile(r"^revert\b", re.I), ChangeType.REVERT),
-    (
-        re.compile(
-            r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style"
-            r"|gofmt|rustfmt|prettier)\b",
-            re.I,
-        ),
-        ChangeType.STYLE,
-    ),
-    (
-        re.compile(
-            r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling|readme|changelog)\b",
-            re.I,
-        ),
-        ChangeType.DOCS,
-    ),
-    (re.compile(r"\b(unit |integration )?tests?\b", re.I), ChangeType.TEST),
-    (
-        re.compile(
-            r"\b(fix(es|ed)?|bugs?|crash(es)?|panics?|regression|broken|wrong|incorrect|errors?"
-            r"|avoid|prevent|handle|missing|workaround|don'?t|doesn'?t)\b",
-            re.I,
-        ),
-        ChangeType.BUGFIX,
-    ),
-    (re.compile(r"\b(perf|faster|speed ?up|optimi[sz]e|inline)", re.I), ChangeType.PERFORMANCE),
-    (
-        re.compile(
-            r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused|dead code"
-            r"|move|extract|split|tidy|reorgani[sz]e|misc)",
-            re.I,
-        ),
-        ChangeType.REFACTOR,
-    ),
-    (
-        re.compile(r"\b(add(s|ed)?|implement|introduce|support|new|allow|enable|improve)\b", re.I),
-        ChangeType.FEATURE,
-    ),
-)
-# A release commit: a version as the whole subject ("v2.8.1", "grep-0.4.0", "changelog: 14.1.1").
-_RELEASE = re.compile(
-    r"^(release\b.*|bump version.*|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?)$", re.I
-)
-_AREA_LABEL = re.compile(r"^[\w./-]+:\s+")
 _RUNTIME_KINDS = frozenset({PathKind.SOURCE})
 LARGE_CHANGE_LINES = 800
 LARGE_CHANGE_FILES = 40
@@ -122,7 +75,7 @@ def change_type_of(commit: CommitInput) -> tuple[ChangeType, bool]:
 def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Signal]:
     """Return the change type and the signal that settled it, strongest signal first."""
     subject = commit.subject
-    if signals.prefix_type is None and _RELEASE.match(subject):
+    if signals.prefix_type is None and RELEASE.match(subject):
         return ChangeType.CHORE, "message"
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
         return verdict[0], "paths"
@@ -130,10 +83,8 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         return signals.prefix_type, "prefix"
     if subject.lower().startswith("merge "):
         return ChangeType.CHORE, "message"
-    words = _AREA_LABEL.sub("", subject)
-    for pattern, change_type in _KEYWORDS:
-        if pattern.search(words):
-            return change_type, "message"
+    if (said := message_type(subject)) is not None:
+        return said, "message"
     if signals.touches_source:
         # Source code changed and nothing says how: by the rubric's first signal it changes
         # behaviour, and maintenance commits without a label are mostly fixes.
@@ -154,10 +105,12 @@ def _importance(change_type: ChangeType, signals: Signals, has_files: bool) -> I
         return Importance.HIGH
     if (verdict := signals.path_verdict) is not None and verdict[0] is change_type:
         return verdict[1]
+    if change_type is ChangeType.CI:
+        return Importance.LOW
+    if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
+        return Importance.MEDIUM
     if change_type in RUNTIME_TYPES:
         return Importance.HIGH if touches_runtime else Importance.MEDIUM
-    if change_type in (ChangeType.BUILD, ChangeType.CI):
-        return Importance.MEDIUM
     if (
         kinds & {PathKind.EXAMPLE, PathKind.CONFIG}
         and not kinds & _RUNTIME_KINDS
