@@ -117,6 +117,8 @@ RELEASE = re.compile(
     r"^(release\b.*|bump version.*|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?)$", re.I
 )
 _AREA_LABEL = re.compile(r"^[\w./-]+:\s+")
+# The answers a small model gives when it cannot tell.
+_INDISCRIMINATE = frozenset({ChangeType.REFACTOR, ChangeType.CHORE})
 # Types the rubric rates low whatever they touch.
 _LOW_TYPES = frozenset({ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE, ChangeType.REFACTOR})
 _SIGNAL_TEXT = {
@@ -158,8 +160,10 @@ class Signals:
     @property
     def path_verdict(self) -> tuple[ChangeType, Importance] | None:
         """Return the type and importance the paths alone settle, if they do."""
-        # Lockfiles, generated and binary files ride along with whatever else changed.
-        telling = {kind for kind in self.kinds if kind not in NOISE} or set(self.kinds)
+        # Generated, vendored and binary files ride along with whatever else changed; a
+        # lockfile does not: it changes what is installed.
+        riders = NOISE - {PathKind.LOCKFILE}
+        telling = {kind for kind in self.kinds if kind not in riders} or set(self.kinds)
         if len(telling) == 1:
             return PATH_VERDICTS.get(next(iter(telling)))
         if telling == {PathKind.BUILD, PathKind.LOCKFILE}:
@@ -267,8 +271,13 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         change_type, type_signal = ChangeType.CHORE, "message"
     elif (said := message_type(commit.subject)) is not None:
         change_type, type_signal = said, "message"
+    elif signals.touches_source and change_type in _INDISCRIMINATE:
+        # Nothing in the commit names its kind and the model said refactor or chore, which a
+        # small model says of most commits (benchmarks/EVAL.md: mostly wrong); by the rubric's
+        # first signal a change to source code changes behaviour.
+        change_type, type_signal = ChangeType.BUGFIX, "default"
     importance = rubric_importance(change_type, signals)
-    importance_signal: Signal = type_signal if type_signal != "model" else "rubric"
+    importance_signal: Signal = "rubric" if type_signal in ("model", "default") else type_signal
     if importance is None:
         importance, importance_signal = analysis.importance, "model"
     return analysis.model_copy(

@@ -66,8 +66,8 @@ def said(change_type: ChangeType, importance: Importance) -> Analysis:
             ("model", "rubric"),
         ),
         (
-            "Update the release script",
-            ["scripts/release.sh"],
+            "Update the release settings",
+            ["release/settings.cfg"],
             (ChangeType.CHORE, Importance.MEDIUM),
             (ChangeType.CHORE, Importance.MEDIUM),
             ("model", "model"),
@@ -77,6 +77,20 @@ def said(change_type: ChangeType, importance: Importance) -> Analysis:
             ["app/config.py"],
             (ChangeType.FEATURE, Importance.LOW),
             (ChangeType.REFACTOR, Importance.LOW),
+            ("prefix", "prefix"),
+        ),
+        (
+            "cmd: Ignore hidden files in isEmpty",
+            ["cmd/dir.go"],
+            (ChangeType.REFACTOR, Importance.LOW),
+            (ChangeType.BUGFIX, Importance.HIGH),
+            ("default", "rubric"),
+        ),
+        (
+            "deps: bring in semver updates",
+            ["Cargo.lock", "tests/util.rs"],
+            (ChangeType.TEST, Importance.LOW),
+            (ChangeType.BUILD, Importance.MEDIUM),
             ("prefix", "prefix"),
         ),
         (
