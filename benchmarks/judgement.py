@@ -333,6 +333,18 @@ def render_run(run: Mapping[str, Any], items: Sequence[Labelled]) -> str:
         confusion(items, predictions, "change_type", CHANGE_TYPES),
         "",
     ]
+    if any(p.model_importance for p in predictions):
+        again = recombine(items, predictions)
+        lines += [
+            "The model's answers with the current evidence rules — importance:",
+            "",
+            confusion(items, again, "importance", IMPORTANCES),
+            "",
+            "and change type:",
+            "",
+            confusion(items, again, "change_type", CHANGE_TYPES),
+            "",
+        ]
     misses = [
         (item, p)
         for item, p in _pairs(items, predictions)
