@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-faults test-browser browser-deps lint bench clean k8s-check
+.PHONY: help run test test-faults test-browser browser-deps lint bench eval clean k8s-check
 
 help: ## show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,3 +60,6 @@ k8s-check: $(K8S_STAMP) ## render the Kubernetes overlays and check them (schema
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) $(K8S_VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+eval: $(STAMP) ## agreement of both analyzers with the labelled commits in eval/ (writes benchmarks/EVAL.md)
+	$(BIN)/python -m benchmarks.judgement $(EVAL_ARGS)

@@ -24,6 +24,8 @@ from commit_digest.errors import ConfigError
 from commit_digest.masking import mask_url
 from report.render import LANGUAGES
 
+# Prompt template versions (commit_digest/analysis/prompt_templates/); the last is the default.
+PROMPT_VERSIONS = ("v1", "v2")
 ANALYZERS = ("auto", "llm", "heuristic")
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -72,6 +74,8 @@ class Settings:
     llm_input_token_budget: int
     llm_max_output_tokens: int
     llm_timeout: float
+    # the prompt templates used (commit_digest/analysis/prompt_templates/<version>)
+    llm_prompt_version: str
     llm_prices: Mapping[str, tuple[float, float]]
     redis_url: str | None
     redis_key_prefix: str | None
@@ -217,9 +221,12 @@ def load_settings(
         openai_base_url=openai_base_url,
         openai_model=env.text("OPENAI_MODEL") or DEFAULT_MODEL,
         analyzer=analyzer,
-        llm_input_token_budget=env.integer("LLM_INPUT_TOKEN_BUDGET", minimum=1000) or 12000,
-        llm_max_output_tokens=env.integer("LLM_MAX_OUTPUT_TOKENS", minimum=256) or 3000,
+        # The defaults fit a 4,096-token server (prompt + answer + chat framing): a larger
+        # budget buys little judgement and breaks the small self-hosted models.
+        llm_input_token_budget=env.integer("LLM_INPUT_TOKEN_BUDGET", minimum=1000) or 3000,
+        llm_max_output_tokens=env.integer("LLM_MAX_OUTPUT_TOKENS", minimum=256) or 1000,
         llm_timeout=env.number("LLM_TIMEOUT", minimum=1.0) or 120.0,
+        llm_prompt_version=env.choice("LLM_PROMPT_VERSION", PROMPT_VERSIONS, default="v2"),
         llm_prices=prices,
         redis_url=env.url("REDIS_URL", schemes=("redis", "rediss", "unix")),
         redis_key_prefix=env.text("REDIS_KEY_PREFIX"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,6 +54,18 @@ class Insights(_Strict):
     compatibility: str = Field(max_length=3000)
 
 
+# model: the LLM's answer; prefix, paths, message: the commit's own evidence; rubric: the
+# importance the rubric gives the type; default: nothing else said anything.
+Signal = Literal["model", "prefix", "paths", "message", "rubric", "default"]
+
+
+class DecidedBy(_Strict):
+    """Which signal settled the change type and the importance."""
+
+    change_type: Signal
+    importance: Signal
+
+
 class Analysis(_Strict):
     """The structured analysis of one commit, as validated from the model or the heuristics."""
 
@@ -65,6 +77,13 @@ class Analysis(_Strict):
     risks: list[str] = Field(max_length=20)
     recommendations: list[str] = Field(max_length=20)
     breaking_change: bool
+    # Ours, not the model's: left out of the schema the model is given; None in analyses
+    # stored before it was recorded.
+    decided_by: DecidedBy | None = None
+
+
+# Fields we fill in after the model answers, never asked of it.
+_NOT_ASKED = ("decided_by",)
 
 
 def analysis_json_schema() -> dict[str, Any]:
@@ -81,6 +100,9 @@ def analysis_json_schema() -> dict[str, Any]:
 def _strict_schema() -> dict[str, Any]:
     # pydantic builds the schema anew on every call (about 1 ms); it never changes
     schema = copy.deepcopy(Analysis.model_json_schema())
+    for name in _NOT_ASKED:
+        del schema["properties"][name]
+    schema["$defs"].pop("DecidedBy", None)
     _make_strict(schema)
     return schema
 

@@ -12,6 +12,7 @@ token count known without tokenizing, and one that might is counted only up to t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from commit_digest.analysis.inputs import CommitInput, FileChange
@@ -333,3 +334,109 @@ def _render(files: list[_File], files_total: int) -> str:
     shown = sum(1 for file in files if file.shown)
     pieces.append(_closing_line(diffs_left_out, files_total - shown))
     return "".join(pieces)
+
+
+_MESSAGE_MORE = {
+    "en": "… {n:,} more lines of the message",
+    "zh-CN": "……提交信息还有 {n:,} 行未展示",
+}
+_DIRECTORY_LINE = "{directory}: {files:,} files (+{additions:,} −{deletions:,})"
+_MORE_DIRECTORIES = {
+    "en": "… and {n:,} more directories",
+    "zh-CN": "……另有 {n:,} 个目录",
+}
+# A file list summarised by directory aims for about this many lines: deep enough to tell the
+# areas apart, short enough to read.
+_DIRECTORY_LINES = 30
+
+
+@dataclass(frozen=True)
+class CutText:
+    """A text cut to a token limit, and how many of its lines were left out."""
+
+    text: str
+    lines_left_out: int = 0
+
+
+def cut_message(message: str, limit: int, counter: TokenCounter, language: str) -> CutText:
+    """Keep the message's first lines that fit in ``limit`` tokens, marking how many are left.
+
+    Only what is kept is tokenized (one line beyond it, counted up to the room left), so a
+    1 MB message costs about ``limit`` tokens of work.
+    """
+    limit = max(limit, 0)
+    if counter.upper_bound(message) <= limit or counter.count_up_to(message, limit) <= limit:
+        return CutText(message)
+    lines = message.splitlines()
+    # the mark in its longest form is reserved, so it never pushes the text over the limit
+    room = limit - counter.count(_MESSAGE_MORE[language].format(n=len(lines))) - 1
+    kept: list[str] = []
+    partial = False
+    for line in lines:
+        cost = counter.count_up_to(line + "\n", room) if room > 0 else 1
+        if cost > room:
+            head = _head_within(line, room, counter)
+            if head:
+                kept.append(head)
+                partial = True
+            break
+        kept.append(line)
+        room -= cost
+    # a line shown in part counts as left out
+    left = len(lines) - len(kept) + (1 if partial else 0)
+    mark = _MESSAGE_MORE[language].format(n=left)
+    return CutText("\n".join([*kept, mark]), left)
+
+
+def _head_within(line: str, room: int, counter: TokenCounter) -> str:
+    """Return the longest start of ``line`` (cut at a space when it can) within ``room``."""
+    if room <= 0:
+        return ""
+    # no token covers fewer than one character: room * 4 characters is a generous start
+    head = line[: room * 4]
+    while head and counter.count(head) > room:
+        head = head[: len(head) * 3 // 4]
+    space = head.rfind(" ")
+    return head[:space] if space > len(head) // 2 else head
+
+
+def summarise_by_directory(
+    files: Sequence[FileChange], limit: int, counter: TokenCounter, language: str
+) -> str:
+    """List ``files`` by directory with counts and line totals, within ``limit`` tokens."""
+    depth = 1
+    groups = _by_directory(files, depth)
+    while depth < 4:
+        deeper = _by_directory(files, depth + 1)
+        if len(deeper) > _DIRECTORY_LINES:
+            break
+        depth, groups = depth + 1, deeper
+    ordered = sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))
+    room = max(limit, 0) - counter.count(_MORE_DIRECTORIES[language].format(n=len(ordered)))
+    lines: list[str] = []
+    for directory, (count, additions, deletions) in ordered:
+        line = _DIRECTORY_LINE.format(
+            directory=directory, files=count, additions=additions, deletions=deletions
+        )
+        cost = counter.count_up_to(line + "\n", room) if room > 0 else 1
+        if cost > room:
+            break
+        lines.append(line)
+        room -= cost
+    if len(lines) < len(ordered):
+        lines.append(_MORE_DIRECTORIES[language].format(n=len(ordered) - len(lines)))
+    return "\n".join(lines)
+
+
+def _by_directory(files: Sequence[FileChange], depth: int) -> dict[str, tuple[int, int, int]]:
+    groups: dict[str, tuple[int, int, int]] = {}
+    for change in files:
+        parts = change.path.split("/")[:-1][:depth]
+        directory = "/".join(parts) + "/" if parts else "./"
+        count, additions, deletions = groups.get(directory, (0, 0, 0))
+        groups[directory] = (
+            count + 1,
+            additions + (change.additions or 0),
+            deletions + (change.deletions or 0),
+        )
+    return groups

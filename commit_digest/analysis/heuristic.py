@@ -2,53 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 
+from commit_digest.analysis.evidence import (
+    CONVENTIONAL,
+    RELEASE,
+    RUNTIME_TYPES,
+    Signals,
+    message_type,
+    read_signals,
+)
 from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.paths import PathKind, classify
-from report.schema import Analysis, ChangeType, Importance, Insights, ScopeItem
+from report.schema import (
+    Analysis,
+    ChangeType,
+    DecidedBy,
+    Importance,
+    Insights,
+    ScopeItem,
+    Signal,
+)
 
-_CONVENTIONAL = re.compile(
-    r"^(?P<type>[a-zA-Z]+)(\((?P<scope>[^)]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$"
-)
-_PREFIX_TYPES = {
-    "feat": ChangeType.FEATURE,
-    "feature": ChangeType.FEATURE,
-    "fix": ChangeType.BUGFIX,
-    "bugfix": ChangeType.BUGFIX,
-    "hotfix": ChangeType.BUGFIX,
-    "refactor": ChangeType.REFACTOR,
-    "perf": ChangeType.PERFORMANCE,
-    "performance": ChangeType.PERFORMANCE,
-    "docs": ChangeType.DOCS,
-    "doc": ChangeType.DOCS,
-    "test": ChangeType.TEST,
-    "tests": ChangeType.TEST,
-    "build": ChangeType.BUILD,
-    "deps": ChangeType.BUILD,
-    "ci": ChangeType.CI,
-    "chore": ChangeType.CHORE,
-    "security": ChangeType.SECURITY,
-    "sec": ChangeType.SECURITY,
-    "revert": ChangeType.REVERT,
-    "style": ChangeType.STYLE,
-}
-_KIND_TYPES = {
-    PathKind.DOCS: ChangeType.DOCS,
-    PathKind.TEST: ChangeType.TEST,
-    PathKind.CI: ChangeType.CI,
-    PathKind.BUILD: ChangeType.BUILD,
-    PathKind.LOCKFILE: ChangeType.BUILD,
-}
-_KEYWORDS = (
-    (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
-    (re.compile(r"^revert\b", re.I), ChangeType.REVERT),
-    (re.compile(r"\b(fix(es|ed)?|bug|crash|regression|broken)\b", re.I), ChangeType.BUGFIX),
-    (re.compile(r"\b(perf|faster|speed ?up|optimi[sz]e)", re.I), ChangeType.PERFORMANCE),
-    (re.compile(r"\b(refactor|clean ?up|rename|simplif)", re.I), ChangeType.REFACTOR),
-    (re.compile(r"\b(add(s|ed)?|implement|introduce|support|new)\b", re.I), ChangeType.FEATURE),
-)
 _RUNTIME_KINDS = frozenset({PathKind.SOURCE})
 LARGE_CHANGE_LINES = 800
 LARGE_CHANGE_FILES = 40
@@ -92,41 +67,50 @@ _TEXT = {
 
 
 def change_type_of(commit: CommitInput) -> tuple[ChangeType, bool]:
-    """The change type and whether a breaking change is declared."""
+    """Return the change type and whether a breaking change is declared."""
+    signals = read_signals(commit)
+    return _change_type(commit, signals)[0], signals.breaking
+
+
+def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Signal]:
+    """Return the change type and the signal that settled it, strongest signal first."""
     subject = commit.subject
-    breaking = "BREAKING CHANGE" in commit.message or "BREAKING-CHANGE" in commit.message
-    match = _CONVENTIONAL.match(subject)
-    if match:
-        breaking = breaking or bool(match["bang"])
-        prefix_type = _PREFIX_TYPES.get(match["type"].lower())
-        if prefix_type is not None:
-            return prefix_type, breaking
+    if signals.prefix_type is None and RELEASE.match(subject):
+        return ChangeType.CHORE, "message"
+    if (verdict := signals.path_verdict) is not None and not signals.breaking:
+        return verdict[0], "paths"
+    if signals.prefix_type is not None:
+        return signals.prefix_type, "prefix"
     if subject.lower().startswith("merge "):
-        return ChangeType.CHORE, breaking
-    kinds = {classify(f.path) for f in commit.files}
-    if len(kinds) == 1 and (only := next(iter(kinds))) in _KIND_TYPES:
-        return _KIND_TYPES[only], breaking
-    for pattern, change_type in _KEYWORDS:
-        if pattern.search(subject):
-            return change_type, breaking
-    return ChangeType.CHORE, breaking
+        return ChangeType.CHORE, "message"
+    if (said := message_type(subject)) is not None:
+        return said, "message"
+    if signals.touches_source:
+        # Source code changed and nothing says how: by the rubric's first signal it changes
+        # behaviour, and maintenance commits without a label are mostly fixes.
+        return ChangeType.BUGFIX, "default"
+    return ChangeType.CHORE, "default"
 
 
 def importance_of(change_type: ChangeType, breaking: bool, commit: CommitInput) -> Importance:
     """Apply the importance rubric of the prompt to what the heuristics can see."""
-    kinds = {classify(f.path) for f in commit.files}
-    touches_runtime = bool(kinds & _RUNTIME_KINDS) or not commit.files
-    if breaking or change_type is ChangeType.SECURITY:
+    signals = read_signals(commit)
+    return _importance(change_type, signals, bool(commit.files))
+
+
+def _importance(change_type: ChangeType, signals: Signals, has_files: bool) -> Importance:
+    kinds = set(signals.kinds)
+    touches_runtime = bool(kinds & _RUNTIME_KINDS) or not has_files
+    if signals.breaking or change_type is ChangeType.SECURITY:
         return Importance.HIGH
-    if change_type in (
-        ChangeType.FEATURE,
-        ChangeType.BUGFIX,
-        ChangeType.PERFORMANCE,
-        ChangeType.REVERT,
-    ):
-        return Importance.HIGH if touches_runtime else Importance.MEDIUM
-    if change_type in (ChangeType.BUILD, ChangeType.CI):
+    if (verdict := signals.path_verdict) is not None and verdict[0] is change_type:
+        return verdict[1]
+    if change_type is ChangeType.CI:
+        return Importance.LOW
+    if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
         return Importance.MEDIUM
+    if change_type in RUNTIME_TYPES:
+        return Importance.HIGH if touches_runtime else Importance.MEDIUM
     if (
         kinds & {PathKind.EXAMPLE, PathKind.CONFIG}
         and not kinds & _RUNTIME_KINDS
@@ -139,8 +123,10 @@ def importance_of(change_type: ChangeType, breaking: bool, commit: CommitInput) 
 def heuristic_analysis(commit: CommitInput, language: str) -> Analysis:
     """A complete, schema-valid analysis from the message, paths and size alone."""
     text = _TEXT[language]
-    change_type, breaking = change_type_of(commit)
-    importance = importance_of(change_type, breaking, commit)
+    signals = read_signals(commit)
+    breaking = signals.breaking
+    change_type, decided = _change_type(commit, signals)
+    importance = _importance(change_type, signals, bool(commit.files))
     additions = sum(f.additions or 0 for f in commit.files)
     deletions = sum(f.deletions or 0 for f in commit.files)
     has_counts = any(f.additions is not None for f in commit.files)
@@ -151,7 +137,7 @@ def heuristic_analysis(commit: CommitInput, language: str) -> Analysis:
         else ", ".join(f"`{s.area}`" for s in scope[:4])
     )
     subject = (
-        _CONVENTIONAL.sub(lambda m: m["desc"], commit.subject).strip().rstrip("。.")
+        CONVENTIONAL.sub(lambda m: m["desc"], commit.subject).strip().rstrip("。.")
         or commit.sha[:7]
     )
     summary = text["summary"].format(
@@ -193,6 +179,7 @@ def heuristic_analysis(commit: CommitInput, language: str) -> Analysis:
         risks=risks,
         recommendations=recommendations,
         breaking_change=breaking,
+        decided_by=DecidedBy(change_type=decided, importance=decided),
     )
 
 

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from commit_digest.analysis.budget import BudgetedDiff, fit_diff_to_budget
 from commit_digest.analysis.comments import comments_enabled, mark_comment_queued
+from commit_digest.analysis.evidence import combine_evidence
 from commit_digest.analysis.gate import LLMBusy
 from commit_digest.analysis.heuristic import heuristic_analysis
 from commit_digest.analysis.inputs import CommitInput, FileChange
-from commit_digest.analysis.prompts import build_prompt, prompt_overhead_tokens
+from commit_digest.analysis.prompts import fit_prompt
 from commit_digest.analysis.redact import MARKER as REDACTION_MARKER
 from commit_digest.analysis.redact import redact_secrets
 from commit_digest.analysis.tokens import TokenCounter, token_counter
@@ -51,7 +52,6 @@ GITHUB_RETRIES = 3
 REDACTION_MARKER_START = REDACTION_MARKER.split("{", 1)[0]
 # Shares of the diff budget tried in turn when the answer is cut off or invalid.
 BUDGET_SHARES = (1.0, 0.5, 0.25)
-MIN_DIFF_BUDGET = 500
 
 
 @dataclass(frozen=True)
@@ -325,35 +325,21 @@ def llm_result(
     settings = rt.settings
     language = language or settings.report_language
     counter = token_counter(settings.openai_model)
-    # the omitted list is only known after fitting: reserve room for the longest one
-    worst_omitted = [f.path for f in commit.files]
-    worst_coverage = coverage_line(
-        Coverage(commit.files_total, commit.files_total, 10**9, 10**9, tuple(worst_omitted)),
-        language,
-    )
-    overhead = prompt_overhead_tokens(
-        replace(commit, message=redact_secrets(commit.message).text),
-        worst_omitted,
-        worst_coverage,
-        language,
-        counter.count,
-    )
-    room = max(settings.llm_input_token_budget - overhead, MIN_DIFF_BUDGET)
     problem = "no answer"
     redactions = 0
     for share in BUDGET_SHARES:
-        diff, redacted = fit_redacted(commit, int(room * share), counter)
-        redactions = redactions_in(redacted.message, diff.text)
-        coverage = Coverage(
-            diff.files_analysed,
-            diff.files_total,
-            diff.lines_analysed,
-            diff.lines_total,
-            diff.omitted,
+        fitted = fit_prompt(
+            commit,
+            settings.llm_input_token_budget,
+            counter,
+            language,
+            fit_diff=lambda current, room: fit_redacted(current, room, counter),
+            describe=lambda coverage: coverage_line(coverage, language),
+            version=settings.llm_prompt_version,
+            diff_share=share,
         )
-        prompt = build_prompt(
-            redacted, diff.text, diff.omitted, coverage_line(coverage, language), language
-        )
+        prompt, coverage = fitted.prompt, fitted.coverage
+        redactions = redactions_in(fitted.commit.message, fitted.diff.text)
         try:
             answer = rt.analyzer().analyze(prompt, max_output_tokens=settings.llm_max_output_tokens)
         except LLMOutputInvalid as error:
@@ -379,7 +365,7 @@ def llm_result(
                 redactions=redactions,
             )
         return AnalysisResult(
-            analysis=answer.analysis,
+            analysis=combine_evidence(answer.analysis, commit),
             analyzer="llm",
             source=commit.source,
             coverage=coverage,
@@ -389,6 +375,11 @@ def llm_result(
             tokens_out=answer.tokens_out,
             cost_usd=answer.cost_usd,
             redactions=redactions,
+            # what the model said before the evidence was combined (for make eval)
+            extra={
+                "model_change_type": answer.analysis.change_type.value,
+                "model_importance": answer.analysis.importance.value,
+            },
         )
     log.warning("analysis.llm.gave_up", reason=problem)
     return heuristic_result(commit, language, "LLM output unusable", redactions=redactions)

@@ -104,7 +104,7 @@ def test_llm_analysis_is_stored_with_usage_and_commented_once(
         "llm",
         "github",
         "gpt-4o-mini",
-        "v1",
+        "v2",
     )
     assert (analysis.change_type, analysis.importance) == ("bugfix", "high")
     assert analysis.tokens_in > 0
@@ -199,13 +199,13 @@ def test_cut_off_answer_is_retried_with_a_smaller_budget(live: LiveStack, unique
         {
             "filename": f"src/m{n}.py",
             "status": "modified",
-            "additions": 200,
+            "additions": 8,
             "deletions": 0,
             "patch": patch(
-                *(f"value_{n}_{i} = compute({i}, 'some argument text')" for i in range(200))
+                *(f"value_{n}_{i} = compute({i}, 'some argument text')" for i in range(8))
             ),
         }
-        for n in range(8)
+        for n in range(40)
     ]
     push_commit(live, unique_repo, "feat: big change", big)
     [analysis] = wait_analysed(live, unique_repo)

@@ -21,7 +21,8 @@ def test_defaults() -> None:
     assert settings.report_time == time(0, 10)
     assert settings.report_language == "zh-CN"
     assert settings.analyzer == "auto"
-    assert settings.llm_input_token_budget == 12000
+    assert settings.llm_input_token_budget + settings.llm_max_output_tokens < 4096
+    assert settings.llm_prompt_version == "v2"
     assert settings.github_api_url == "https://api.github.com"
     assert settings.github_web_url == "https://github.com"
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from commit_digest.analysis.prompts import (
     Prompt,
     build_prompt,
     prompt_overhead_tokens,
+    rubric_text,
     system_with_schema,
 )
 from report.schema import Analysis, ChangeType, analysis_json_schema
@@ -96,7 +98,8 @@ def test_system_prompt_states_the_importance_rubric(language: str) -> None:
 def test_system_prompt_names_every_field_and_change_type(language: str) -> None:
     """The output contract lists every Analysis field and every change type by its JSON name."""
     system = prompt(language).system
-    names = [*Analysis.model_fields, *(kind.value for kind in ChangeType)]
+    asked = [name for name in Analysis.model_fields if name in analysis_json_schema()["properties"]]
+    names = [*asked, *(kind.value for kind in ChangeType)]
     names += ["area", "note", "architecture", "performance", "security", "compatibility"]
 
     assert [name for name in names if f"`{name}`" not in system and name not in system] == []
@@ -217,7 +220,7 @@ def test_data_cannot_contain_the_block_code() -> None:
 
 def test_prompt_is_versioned_and_deterministic() -> None:
     """The prompt records its template version and the same input gives the same prompt."""
-    assert prompt().version == PROMPT_VERSION == "v1"
+    assert prompt().version == PROMPT_VERSION == "v2"
     assert prompt() == prompt()
 
 
@@ -249,3 +252,19 @@ def test_unknown_language_is_refused() -> None:
     """There are templates for zh-CN and en only."""
     with pytest.raises(ValueError, match="fr"):
         prompt("fr")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_prompt_is_rendered_from_the_rubric(language: str) -> None:
+    """The system prompt carries the rubric file word for word: one source for both."""
+    assert rubric_text(language) in prompt(language).system
+
+
+def test_documented_rubric_is_the_rubric_file() -> None:
+    """docs/llm.md shows rubric.en.md as it is (copy the file between the markers)."""
+    docs = (Path(__file__).parents[2] / "docs" / "llm.md").read_text(encoding="utf-8")
+    documented = docs.split("<!-- rubric.en.md: begin -->")[1].split("<!-- rubric.en.md: end -->")[
+        0
+    ]
+
+    assert rubric_text("en") == documented.strip()
