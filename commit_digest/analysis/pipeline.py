@@ -8,6 +8,7 @@ long to wait, and a commit whose analysis had to fall back is marked for re-anal
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -319,7 +320,11 @@ def redactions_in(*texts: str) -> int:
 
 
 def llm_result(
-    rt: Runtime, commit: CommitInput, retries: int, language: str | None = None
+    rt: Runtime,
+    commit: CommitInput,
+    retries: int,
+    language: str | None = None,
+    notes: Sequence[str] = (),
 ) -> AnalysisResult:
     """Analyse with the LLM, tightening the budget when the answer is cut off or invalid."""
     settings = rt.settings
@@ -337,6 +342,7 @@ def llm_result(
             describe=lambda coverage: coverage_line(coverage, language),
             version=settings.llm_prompt_version,
             diff_share=share,
+            notes=notes,
         )
         prompt, coverage = fitted.prompt, fitted.coverage
         redactions = redactions_in(fitted.commit.message, fitted.diff.text)
@@ -481,7 +487,11 @@ def analyze_stored_commit(
         everything = commit_input
         commit_input, ignored = without_ignored(commit_input, policy)
         if rt.settings.use_llm:
-            result = llm_result(rt, commit_input, retries, language)
+            notes = (
+                *((policy.rubric_notes,) if policy.rubric_notes else ()),
+                *policy.notes_for([f.path for f in commit_input.files]),
+            )
+            result = llm_result(rt, commit_input, retries, language, notes)
         else:
             result = heuristic_result(commit_input, language)
         result = with_policy(result, policy, [f.path for f in everything.files], ignored)

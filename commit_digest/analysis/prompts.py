@@ -164,6 +164,7 @@ def fit_prompt(
     describe: Callable[[Coverage], str],
     version: str = PROMPT_VERSION,
     diff_share: float = 1.0,
+    notes: Sequence[str] = (),
 ) -> FittedPrompt:
     """Build the prompt for ``commit`` with everything in it counted within ``budget`` tokens.
 
@@ -187,6 +188,7 @@ def fit_prompt(
             has_diff=True,
             version=version,
             limits=limits,
+            notes=notes,
         )
         return prompt_tokens(prompt, counter)
 
@@ -213,6 +215,7 @@ def fit_prompt(
             has_diff=bool(diff.text.strip()),
             version=version,
             limits=limits,
+            notes=notes,
         )
         tokens = prompt_tokens(prompt, counter)
         if tokens <= budget:
@@ -274,6 +277,7 @@ def _build(
     has_diff: bool,
     version: str = PROMPT_VERSION,
     limits: TextLimits | None = None,
+    notes: Sequence[str] = (),
 ) -> Prompt:
     if language not in LANGUAGES:
         raise ValueError(f"no prompt templates for language {language!r}")
@@ -302,6 +306,9 @@ def _build(
         "files": files,
         "omitted": omitted_listing,
         "diff": diff_text.strip("\n"),
+        # the repository's own notes (.commit-digest.toml: rubric_notes, [[paths]] notes),
+        # bounded there (2,000 and 500 characters) and counted here like every other block
+        "notes": "\n".join(f"- {note}" for note in notes),
     }
     boundary = _boundary(commit, [*data.values(), coverage_line])
     system = _system(version, language)

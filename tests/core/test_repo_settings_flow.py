@@ -14,6 +14,7 @@ from support.stack import LiveStack
 
 SETTINGS = b"""
 language = "zh-CN"
+rubric_notes = "Anything under billing/ moves money: treat it as high."
 [comments]
 min_importance = "high"
 [ignore]
@@ -21,6 +22,9 @@ paths = ["customers/**"]
 [[paths]]
 glob = "docs/**"
 importance_cap = "low"
+[[paths]]
+glob = "src/billing.py"
+note = "Rounding here is a legal requirement."
 """
 
 
@@ -77,8 +81,11 @@ def test_ignored_paths_never_reach_the_llm_and_rules_shape_the_result(
         ],
     )
     wait_analysed(live, unique_repo, count=2)
-    sent = json.dumps(live.llm.requests)
+    sent = json.dumps(live.llm.requests, ensure_ascii=False)
     assert "TOPSECRET-CUSTOMER-ROW" not in sent
+    # the repository's notes reach the reviewer prompt of the commit they concern
+    assert "Anything under billing/ moves money" in sent
+    assert "Rounding here is a legal requirement." in sent
     assert "customers/acme.csv" not in sent
     found = analyses(live, unique_repo)
     assert found[fix].language == "zh-CN"
