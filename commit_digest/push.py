@@ -23,8 +23,8 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 # Enterprise also allows _); a repository name is 1-100 of letters, digits, ".", "-", "_",
 # but not "." or ".." — so a name can never walk up the API's URL path
 _REPO_NAME = re.compile(
-    r"^(?=.{1,140}$)[A-Za-z0-9_](?:[A-Za-z0-9_]|-(?=[A-Za-z0-9_])){0,38}"
-    r"/(?!\.{1,2}$)[A-Za-z0-9_.\-]{1,100}$"
+    r"^(?=.{1,140}\Z)[A-Za-z0-9_](?:[A-Za-z0-9_]|-(?=[A-Za-z0-9_])){0,38}"
+    r"/(?!\.{1,2}\Z)[A-Za-z0-9_.\-]{1,100}\Z"  # \Z: "$" would let a trailing newline in
 )
 
 

@@ -150,6 +150,8 @@ def test_a_signed_body_replayed_under_fresh_delivery_ids_is_a_duplicate(
         "a" * 40 + "/app",
         "acme/" + "x" * 101,
         "acme/app%2F..",
+        "acme/app\n",
+        "acme/..\n",
         "",
     ],
 )
