@@ -56,6 +56,7 @@ class SmtpSettings:
     username: str | None
     password: str | None = field(repr=False)
     timeout: float
+    insecure_auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -436,6 +437,9 @@ def _parse_smtp_url(raw: str | None) -> SmtpSettings | None:
     starttls_raw = query.get("starttls", "true" if port == 587 else "false")
     if starttls_raw not in ("true", "false"):
         raise ConfigError("SMTP_URL", "starttls must be true or false")
+    insecure_auth_raw = query.get("insecure_auth", "false")
+    if insecure_auth_raw not in ("true", "false"):
+        raise ConfigError("SMTP_URL", "insecure_auth must be true or false")
     try:
         timeout = float(query.get("timeout", "30"))
     except ValueError:
@@ -458,4 +462,5 @@ def _parse_smtp_url(raw: str | None) -> SmtpSettings | None:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         timeout=timeout,
+        insecure_auth=insecure_auth_raw == "true",
     )
