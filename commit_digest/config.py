@@ -437,9 +437,6 @@ def _parse_smtp_url(raw: str | None) -> SmtpSettings | None:
     starttls_raw = query.get("starttls", "true" if port == 587 else "false")
     if starttls_raw not in ("true", "false"):
         raise ConfigError("SMTP_URL", "starttls must be true or false")
-    insecure_auth_raw = query.get("insecure_auth", "false")
-    if insecure_auth_raw not in ("true", "false"):
-        raise ConfigError("SMTP_URL", "insecure_auth must be true or false")
     try:
         timeout = float(query.get("timeout", "30"))
     except ValueError:
@@ -462,5 +459,5 @@ def _parse_smtp_url(raw: str | None) -> SmtpSettings | None:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         timeout=timeout,
-        insecure_auth=insecure_auth_raw == "true",
+        insecure_auth=insecure_auth == "true",
     )

@@ -223,16 +223,11 @@ def plain_auth_server() -> Iterator[tuple[MailSink, int]]:
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_password_is_not_sent_without_tls(plain_auth_server: tuple[MailSink, int]) -> None:
-    """A user and password on a port without TLS are refused, before anything is sent."""
+    """The sender itself refuses a user and password without TLS, before anything is sent."""
     sink, port = plain_auth_server
-    settings = load_settings(
-        {
-            "SMTP_URL": f"smtp://bot%40example.com:s3cr3t%3Apw@127.0.0.1:{port}",
-            "REPORT_RECIPIENTS": "team@example.com",
-        }
-    )
+    sender = SmtpSender("127.0.0.1", port, username="bot@example.com", password="s3cr3t:pw")
     with pytest.raises(SendFailed, match="without TLS") as refused:
-        sender_for(settings).send(message())
+        sender.send(message())
     assert (refused.value.transient, sink.received) == (False, [])
 
 
