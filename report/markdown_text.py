@@ -14,7 +14,7 @@ _SPECIAL = re.compile(r"[&<>\[\]\\]")
 # terminal escape sequences (CSI, OSC, other ESC forms) and every other C0/C1 control but
 # tab and newline: commit text may carry them, and they must reach no report, email or terminal
 _CONTROLS = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 )
 
