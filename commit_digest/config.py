@@ -56,6 +56,7 @@ class SmtpSettings:
     username: str | None
     password: str | None = field(repr=False)
     timeout: float
+    insecure_auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -458,4 +459,5 @@ def _parse_smtp_url(raw: str | None) -> SmtpSettings | None:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         timeout=timeout,
+        insecure_auth=insecure_auth == "true",
     )

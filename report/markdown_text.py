@@ -60,7 +60,8 @@ def slug(text: str) -> str:
 
 
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
-_ISSUE_REFERENCE = re.compile(r"(?<![\w&])(#|GH-)(?=\d)")
+# GH-12 is matched in any case (gh-12), as GitHub does
+_ISSUE_REFERENCE = re.compile(r"(?<![\w&])(#|(?i:GH)-)(?=\d)")
 # owner/repo#12 and owner/repo@sha link to (and leave a backlink on) another repository
 _CROSS_REFERENCE = re.compile(r"(?<=[A-Za-z0-9_.\-]/)([A-Za-z0-9_.\-]+)([#@])(?=[0-9A-Fa-f])")
 _URL_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data)(:)")

@@ -27,8 +27,17 @@ class SmtpSender:
     username: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    # a local relay on a trusted network may take credentials in clear, if the operator says so
+    insecure_auth: bool = False
 
     def send(self, message: EmailMessage) -> str:
+        if self.username and not (self.implicit_tls or self.starttls or self.insecure_auth):
+            raise SendFailed(
+                f"refusing to send the SMTP password to {self.host}:{self.port} without TLS; "
+                "use smtps://, ?starttls=true, or ?insecure_auth=true in SMTP_URL for a "
+                "trusted local relay",
+                transient=False,
+            )
         try:
             client: smtplib.SMTP
             if self.implicit_tls:

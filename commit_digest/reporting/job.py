@@ -240,6 +240,7 @@ def sender_for(settings: Settings) -> Sender:
         username=smtp.username,
         password=smtp.password,
         timeout=smtp.timeout,
+        insecure_auth=smtp.insecure_auth,
     )
 
 

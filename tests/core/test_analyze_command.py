@@ -60,3 +60,30 @@ def test_analyze_rejects_bad_arguments(args: list[str], message: str) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_analyze_prints_no_terminal_escapes(
+    live: LiveStack, unique_repo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Escape sequences in a commit message do not reach the printed analysis."""
+    sha = live.github.add_commit(
+        unique_repo,
+        message="fix: \x1b]0;owned\x07title \x1b[2Jcleared\r",
+        files=[
+            {
+                "filename": "a.py",
+                "status": "modified",
+                "additions": 1,
+                "deletions": 0,
+                "patch": "@@ -1 +1 @@\n+b",
+            }
+        ],
+    )
+    for name, value in live.env.items():
+        monkeypatch.setenv(name, value)
+    printed = CliRunner().invoke(main, ["analyze", unique_repo, sha])
+    assert (printed.exit_code, "\x1b" in printed.stdout, "\r" in printed.stdout) == (
+        0,
+        False,
+        False,
+    )

@@ -37,3 +37,8 @@ def test_ordinary_text_is_left_alone() -> None:
     """Paths, versions and hex-looking words without a reference shape are unchanged."""
     text = "bump lib/v2.3 in src/a.py; cafe is not a sha; issue count: 12"
     assert for_github(text) == text
+
+
+def test_lower_case_gh_reference_is_neutralised() -> None:
+    """gh-7 is broken by a zero-width space like GH-7."""
+    assert for_github("closes gh-7") == "closes gh-\u200b7"

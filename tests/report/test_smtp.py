@@ -202,3 +202,46 @@ def test_unreachable_relay_is_transient() -> None:
     with pytest.raises(SendFailed) as caught:
         SmtpSender("127.0.0.1", free_port(), timeout=2).send(message())
     assert caught.value.transient is True
+
+
+@pytest.fixture
+def plain_auth_server() -> Iterator[tuple[MailSink, int]]:
+    """A relay without TLS that takes AUTH in clear (as a misconfigured relay on port 25 does)."""
+    sink, port = MailSink(), free_port()
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_password_is_not_sent_without_tls(plain_auth_server: tuple[MailSink, int]) -> None:
+    """The sender itself refuses a user and password without TLS, before anything is sent."""
+    sink, port = plain_auth_server
+    sender = SmtpSender("127.0.0.1", port, username="bot@example.com", password="s3cr3t:pw")
+    with pytest.raises(SendFailed, match="without TLS") as refused:
+        sender.send(message())
+    assert (refused.value.transient, sink.received) == (False, [])
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_insecure_auth_opt_in_sends_to_a_local_relay(
+    plain_auth_server: tuple[MailSink, int],
+) -> None:
+    """?insecure_auth=true lets the operator log in to a trusted relay without TLS."""
+    sink, port = plain_auth_server
+    settings = load_settings(
+        {
+            "SMTP_URL": f"smtp://bot%40example.com:s3cr3t%3Apw@127.0.0.1:{port}?insecure_auth=true",
+            "REPORT_RECIPIENTS": "team@example.com",
+        }
+    )
+    sender_for(settings).send(message())
+    assert len(sink.received) == 1
