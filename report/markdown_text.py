@@ -2,8 +2,8 @@
 
 Nothing from a commit or a model may become HTML, a link, an image or a block of our layout:
 ``<``, ``>`` and ``&`` outside code spans become entities, brackets are escaped so no link or
-image syntax survives, and line breaks are folded so no heading, list or quote can be started. Inline code
-and emphasis stay, since they cannot do harm and make model output readable.
+image syntax survives, and line breaks are folded so no heading, list or quote can be started.
+Inline code and emphasis stay, since they cannot do harm and make model output readable.
 """
 
 from __future__ import annotations

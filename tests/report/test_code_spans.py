@@ -24,7 +24,8 @@ def test_code_span_is_escaped_once(subject: str, code: str) -> None:
         html = sanitize(markdown_to_html(text))
         assert f"<code>{code}</code>" in html
         assert "&amp;lt;" not in html
-        assert "<style>" not in html and "<App/>" not in html
+        assert "<style>" not in html
+        assert "<App/>" not in html
 
 
 def test_plain_markup_and_stray_backtick_stay_text() -> None:
