@@ -1,9 +1,9 @@
 """Put untrusted text (commit messages, names, model output) into Markdown as plain text.
 
 Nothing from a commit or a model may become HTML, a link, an image or a block of our layout:
-``<``, ``>`` and ``&`` become entities, brackets are escaped so no link or image syntax
-survives, and line breaks are folded so no heading, list or quote can be started. Inline code
-and emphasis stay, since they cannot do harm and make model output readable.
+``<``, ``>`` and ``&`` outside code spans become entities, brackets are escaped so no link or
+image syntax survives, and line breaks are folded so no heading, list or quote can be started.
+Inline code and emphasis stay, since they cannot do harm and make model output readable.
 """
 
 from __future__ import annotations
@@ -34,8 +34,43 @@ def inline(text: str | None) -> str:
     if not text:
         return ""
     line = " ".join(without_controls(text).split())
-    # most text has nothing to escape; skip the translation (a dict lookup per character)
-    return line.translate(_ENTITIES) if _SPECIAL.search(line) else line
+    if "`" not in line:
+        # most text has nothing to escape; skip the translation (a dict lookup per character)
+        return line.translate(_ENTITIES) if _SPECIAL.search(line) else line
+    return "".join(_escape_outside_code(line))
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def _escape_outside_code(line: str) -> list[str]:
+    """Pieces of ``line`` with text escaped and code spans kept verbatim (issue 16).
+
+    Markdown shows a code span's content as written, so escaping it would show ``&lt;``; the
+    sanitiser guards the HTML instead. A backtick run with no closing run of the same length
+    is literal text and is escaped so it cannot pair with backticks that follow it.
+    """
+    pieces: list[str] = []
+    position = 0
+    runs = list(_BACKTICKS.finditer(line))
+    index = 0
+    while index < len(runs):
+        opener = runs[index]
+        closer = next(
+            (j for j in range(index + 1, len(runs)) if len(runs[j][0]) == len(opener[0])), None
+        )
+        plain = line[position : opener.start()]
+        pieces.append(plain.translate(_ENTITIES))
+        if closer is None:
+            pieces.append("\\`" * len(opener[0]))
+            position = opener.end()
+            index += 1
+            continue
+        pieces.append(line[opener.start() : runs[closer].end()])
+        position = runs[closer].end()
+        index = closer + 1
+    pieces.append(line[position:].translate(_ENTITIES))
+    return pieces
 
 
 def cell(text: str | None) -> str:
