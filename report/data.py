@@ -52,6 +52,7 @@ class Entry:
     fallback_reason: str | None = None
     coverage: Coverage | None = None
     usage: Usage = Usage()
+    importance_set_by: str | None = None  # a person's /digest importance replaced the analysis's
     redactions: int = 0
 
     @property

@@ -14,13 +14,16 @@ _SPECIAL = re.compile(r"[&<>\[\]\\]")
 # terminal escape sequences (CSI, OSC, other ESC forms) and every other C0/C1 control but
 # tab and newline: commit text may carry them, and they must reach no report, email or terminal
 _CONTROLS = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]?"  # CSI, 7-bit and 8-bit, with parameters
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"  # OSC, other ESC forms
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9a\x9c-\x9f]"  # the rest but tab, newline, CR
 )
 
 
 def without_controls(text: str) -> str:
     """``text`` without terminal escape sequences and control characters (tab, newline stay)."""
+    if "\r" in text:  # a carriage return separates words (and must not rewrite a terminal line)
+        text = text.replace("\r\n", "\n").replace("\r", " ")
     return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
 
 

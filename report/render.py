@@ -284,6 +284,8 @@ def _entry_view(entry: Entry, repo_anchor: str, labels: Any) -> _EntryView:
         notes.append(str(labels.coverage(entry.coverage, ", ".join(omitted))))
     if entry.analyzer == "heuristic":
         notes.append(str(labels.heuristic(entry.source, inline(entry.fallback_reason))))
+    if entry.importance_set_by:
+        notes.append(str(labels.importance_set_by(f"`{_code(entry.importance_set_by)}`")))
     return _EntryView(
         anchor=f"c-{repo_anchor[2:]}-{entry.sha[:12]}",
         short_sha=entry.sha[:7],

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import Text, cast, select, update
+from sqlalchemy import Text, cast, or_, select, update
 from sqlalchemy.orm import Session
 
 from commit_digest.config import Settings
 from commit_digest.models import Analysis as AnalysisRow
-from commit_digest.models import Commit, Report, ReportSend, Repository
+from commit_digest.models import Commit, CommitOverride, Report, ReportSend, Repository
 from commit_digest.reporting.convert import markdown_and_html
 from commit_digest.runtime import Runtime
 from commit_digest.storage import insert_ignoring_conflicts, rowcount, upsert
@@ -30,7 +30,7 @@ from report.errors import SendFailed
 from report.html import html_document
 from report.mail import build_message, message_id_for, recipients_key, subject_for
 from report.render import render_markdown_pieces, split_markdown
-from report.schema import Analysis
+from report.schema import Analysis, Importance
 from report.send import OutboxSender, Sender, SmtpSender
 
 log = structlog.get_logger(__name__)
@@ -110,11 +110,16 @@ def collect_day(
             AnalysisRow.tokens_out,
             AnalysisRow.cost_usd,
             AnalysisRow.redactions,
+            CommitOverride.importance.label("override_importance"),
+            CommitOverride.set_by.label("override_by"),
         )
         .select_from(Commit)
         .join(Repository, Repository.id == Commit.repository_id)
         .outerjoin(AnalysisRow, AnalysisRow.commit_id == Commit.id)
+        .outerjoin(CommitOverride, CommitOverride.commit_id == Commit.id)
         .where(Commit.landed_at >= start, Commit.landed_at < end)
+        # /digest ignore: a person with write access left it out of the report
+        .where(or_(CommitOverride.ignored.is_(None), CommitOverride.ignored.is_(False)))
         .order_by(Repository.full_name, Commit.id)
     )
     if repositories:
@@ -138,6 +143,9 @@ def _entry(row: Any, settings: Settings) -> Entry:
         except ValidationError:
             log.error("report.analysis.invalid", repository=row.full_name, sha=row.sha)
     analysed = row.analyzer is not None
+    if analysis is not None and row.override_importance:
+        # /digest importance: the person's rating stands, and the report says whose it is
+        analysis = analysis.model_copy(update={"importance": Importance(row.override_importance)})
     return Entry(
         repository=row.full_name,
         sha=row.sha,
@@ -160,6 +168,7 @@ def _entry(row: Any, settings: Settings) -> Entry:
         else None,
         usage=Usage(row.tokens_in, row.tokens_out, row.cost_usd) if analysed else Usage(),
         redactions=row.redactions if analysed else 0,
+        importance_set_by=row.override_by if row.override_importance else None,
     )
 
 

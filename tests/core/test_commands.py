@@ -272,3 +272,40 @@ def test_corrections_export_as_labelled_examples(live: LiveStack, unique_repo: s
     ]
     assert example["reason"].startswith("importance set by lead-dev on ")
     assert set(example) >= {"id", "url", "label_change_type", "label_breaking_change"}
+
+
+def test_the_report_honours_importance_and_ignore(live: LiveStack, unique_repo: str) -> None:
+    """An importance override shows in the report with who set it; an ignored commit is left out."""
+    from commit_digest.reporting.job import build_report
+
+    kept = analysed_commit(live, unique_repo)
+    live.github.set_permission(unique_repo, "lead-dev", "write")
+    first, _ = comment_by(live, unique_repo, kept, "/digest importance low", "lead-dev")
+    wait_for(lambda: run_outcome(live, first) == "done", timeout=20, what="done")
+    files = [
+        {
+            "filename": "docs/x.md",
+            "status": "modified",
+            "additions": 1,
+            "deletions": 0,
+            "patch": patch("words"),
+        }
+    ]
+    dropped = push_commit(live, unique_repo, "docs: a commit people want left out", files)
+    wait_analysed(live, unique_repo, count=2)
+    second, _ = comment_by(live, unique_repo, dropped, "/digest ignore", "lead-dev")
+    wait_for(lambda: run_outcome(live, second) == "done", timeout=20, what="done")
+    from sqlalchemy import select as select_
+
+    from commit_digest.models import Commit
+
+    with live.runtime.session() as session:
+        landed = session.execute(select_(Commit.landed_at).where(Commit.sha == kept)).scalar_one()
+    day = landed.astimezone(live.settings.report_timezone).date()
+    built = build_report(live.runtime, day, [unique_repo], "en")
+    [repository] = built.data.repositories
+    assert [e.sha for e in repository.entries] == [kept]
+    assert repository.entries[0].analysis is not None
+    assert repository.entries[0].analysis.importance.value == "low"
+    assert "Importance set by `lead-dev` with /digest importance" in built.markdown
+    assert "a commit people want left out" not in built.markdown

@@ -11,13 +11,15 @@ from report.render import render_markdown
 
 from support.sample_day import SHANGHAI, analysis, entry
 
-NASTY = "fix: \x1b[2J\x1b[31mred\x1b[0m \x1b]0;pwned\x07title \x07bell\x00nul\x9bcsi\x08back"
+NASTY = "fix: \x1b[2J\x1b[31mred\x1b[0m \x1b]0;pwned\x07title \x07bell\x00nul\x9b2Jcsi\x08back"
 
 
 def test_controls_are_stripped_and_the_words_kept() -> None:
     """CSI, OSC, BEL, NUL, C1 and backspace go; the printable text stays."""
     assert without_controls(NASTY) == "fix: red title bellnulcsiback"
     assert without_controls("tab\tand\nnewline stay") == "tab\tand\nnewline stay"
+    assert without_controls("carriage\rreturn\r\nline") == "carriage return\nline"
+    assert without_controls("8-bit \x9b31mCSI\x9b0m") == "8-bit CSI"
 
 
 def test_the_report_carries_no_control_character() -> None:

@@ -14,7 +14,7 @@ from report.markdown_text import without_controls as printable
         ("title \x1b]0;pwned\x07 here", "title  here"),
         ("link \x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\", "link click"),
         ("clear\x1b[2J\x1b[H screen", "clear screen"),
-        ("bell\x07 back\x08space cr\roverwrite", "bell backspace croverwrite"),
+        ("bell\x07 back\x08space cr\roverwrite", "bell backspace cr overwrite"),
         ("keeps\nlines\tand tabs, ünïcode — 🚀", "keeps\nlines\tand tabs, ünïcode — 🚀"),
     ],
 )
