@@ -156,6 +156,16 @@ def render_results(
     return "\n".join(lines)
 
 
+# From this line on RESULTS.md holds figures of runs other than make bench (the long fuzz
+# run): make bench rewrites what is above it and keeps the rest.
+KEPT_MARKER = "<!-- figures of other runs: make bench keeps everything below this line -->"
+
+
 def write_results(path: Path, text: str) -> None:
-    path.write_text(text)
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        if KEPT_MARKER in old:
+            kept = "\n" + old[old.index(KEPT_MARKER) :]
+    path.write_text(text + kept)
     print(f"\nwrote {path}", file=sys.stderr)
