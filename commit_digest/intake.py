@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
 
 from commit_digest.config import Settings
 from commit_digest.models import COMMITS, DELIVERIES, QuarantinedDelivery
-from commit_digest.push import Push
+from commit_digest.push import Push, PushCommit
 from commit_digest.storage import (
     Executor,
     RepositoryCache,
     ensure_repository,
     insert_ignoring_conflicts,
-    insert_new_commits,
+    is_postgres,
+    unique_commits,
 )
 
 
@@ -92,49 +96,154 @@ def record_push(
     push: Push,
     repositories: RepositoryCache | None = None,
 ) -> PushOutcome:
-    """Record the delivery and its new commits; the caller commits, then enqueues."""
+    """Record the delivery and its new commits; the caller commits, then enqueues.
+
+    On PostgreSQL the delivery and its commits go in one statement (one round trip); on
+    SQLite, which has no round trips, in two prepared statements.
+    """
     reason = ignore_reason(push, settings)
     fetch_missing = reason is None and push.may_be_incomplete
     repository_id = ensure_repository(
         session, push.repository, push.installation_id, info.received_at, repositories
     )
-    delivery_id = claim_delivery(
-        session,
-        info,
-        repository_id=repository_id,
-        ref=push.ref,
-        before_sha=push.before,
-        after_sha=push.after,
-        outcome="accepted" if reason is None else f"ignored:{reason}",
-        commits_in_payload=len(push.commits),
-        pushed_at=push.pushed_at,
-        body=zlib.compress(info.body, 1),
-        compare_state="pending" if fetch_missing else None,
-        compare_queued_at=info.received_at if fetch_missing else None,
-    )
+    delivery = {
+        "guid": info.guid,
+        "event": info.event,
+        "received_at": info.received_at,
+        "body_key": info.body_key,
+        "repository_id": repository_id,
+        "ref": push.ref,
+        "before_sha": push.before,
+        "after_sha": push.after,
+        "outcome": "accepted" if reason is None else f"ignored:{reason}",
+        "commits_in_payload": len(push.commits),
+        "pushed_at": push.pushed_at,
+        "body": zlib.compress(info.body, 1),
+        "compare_state": "pending" if fetch_missing else None,
+        "compare_queued_at": info.received_at if fetch_missing else None,
+    }
+    commits = unique_commits(push.commits) if reason is None else []
+    # a redelivery days later still lands on the day GitHub says the push happened
+    landed_at = push.pushed_at or info.received_at
+    if is_postgres(session):
+        delivery_id, new_ids = _record_postgres(session, delivery, commits, push, landed_at)
+    else:
+        delivery_id, new_ids = _record_sqlite(session, delivery, commits, push, landed_at)
     if delivery_id is None:
         return PushOutcome(status="duplicate")
     if reason is not None:
         return PushOutcome(status="ignored", reason=reason, delivery_id=delivery_id)
-    new_ids = insert_new_commits(
-        session,
-        repository_id=repository_id,
-        commits=push.commits,
-        branch=push.branch,
-        # a redelivery days later still lands on the day GitHub says the push happened
-        landed_at=push.pushed_at or info.received_at,
-        source="webhook",
-        delivery_id=delivery_id,
-        now=info.received_at,
-        queued=True,
-    )
     return PushOutcome(
         status="accepted",
         delivery_id=delivery_id,
         commit_ids=tuple(new_ids),
-        known=len({c.sha for c in push.commits}) - len(new_ids),
+        known=len(commits) - len(new_ids),
         fetch_missing=fetch_missing,
     )
+
+
+# The delivery and its commits in one statement (psycopg's parameter style): the commits arrive
+# as one JSON parameter.
+# When the delivery is a duplicate, ``d`` is empty, no commit is inserted and no row returns.
+_RECORD_PUSH_POSTGRES = """
+    WITH d AS (
+        INSERT INTO deliveries (guid, event, received_at, body_key, repository_id, ref,
+            before_sha, after_sha, outcome, commits_in_payload, pushed_at, body,
+            compare_state, compare_queued_at)
+        VALUES (%(guid)s, %(event)s, %(received_at)s, %(body_key)s, %(repository_id)s,
+            %(ref)s, %(before_sha)s, %(after_sha)s, %(outcome)s, %(commits_in_payload)s,
+            %(pushed_at)s, %(body)s, %(compare_state)s, %(compare_queued_at)s)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ), c AS (
+        INSERT INTO commits (repository_id, sha, delivery_id, branch, message, author_name,
+            author_email, author_login, committed_at, landed_at, url, files, source,
+            created_at, queued_at, attempts)
+        SELECT %(repository_id)s, v.sha, d.id, %(branch)s, v.message, v.author_name,
+            v.author_email, v.author_login, v.committed_at, %(landed_at)s, v.url, v.files,
+            'webhook', %(received_at)s, %(received_at)s, 0
+        FROM d CROSS JOIN json_to_recordset(CAST(%(commits)s AS json)) AS v(
+            sha text, message text, author_name text, author_email text, author_login text,
+            committed_at timestamptz, url text, files json)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    )
+    SELECT d.id, ARRAY(SELECT id FROM c) FROM d
+    """
+
+
+def _record_postgres(
+    session: Executor,
+    delivery: dict[str, object],
+    commits: list[PushCommit],
+    push: Push,
+    landed_at: datetime,
+) -> tuple[int | None, list[int]]:
+    rows = [
+        {
+            "sha": c.sha,
+            "message": c.message,
+            "author_name": c.author_name,
+            "author_email": c.author_email,
+            "author_login": c.author_login,
+            "committed_at": c.committed_at.isoformat() if c.committed_at else None,
+            "url": c.url,
+            "files": c.files(),
+        }
+        for c in commits
+    ]
+    params = {
+        **delivery,
+        "branch": push.branch,
+        "landed_at": landed_at,
+        "commits": json.dumps(rows, ensure_ascii=False),
+    }
+    # the driver's own SQL and parameters: no statement compiled or typed per request (the
+    # values are already what psycopg sends: aware datetimes, bytes, a JSON string)
+    connection = session.connection() if isinstance(session, Session) else session
+    row = connection.exec_driver_sql(_RECORD_PUSH_POSTGRES, params).first()
+    if row is None:
+        return None, []
+    return int(row[0]), [int(i) for i in row[1]]
+
+
+_SQLITE_DELIVERY = sqlite.insert(DELIVERIES).on_conflict_do_nothing().returning(DELIVERIES.c.id)
+_SQLITE_COMMITS = sqlite.insert(COMMITS).on_conflict_do_nothing().returning(COMMITS.c.id)
+
+
+def _record_sqlite(
+    session: Executor,
+    delivery: dict[str, object],
+    commits: list[PushCommit],
+    push: Push,
+    landed_at: datetime,
+) -> tuple[int | None, list[int]]:
+    delivery_id = session.execute(_SQLITE_DELIVERY, delivery).scalar_one_or_none()
+    if delivery_id is None or not commits:
+        return delivery_id, []
+    now = delivery["received_at"]
+    rows = [
+        {
+            "repository_id": delivery["repository_id"],
+            "sha": c.sha,
+            "delivery_id": delivery_id,
+            "branch": push.branch,
+            "message": c.message,
+            "author_name": c.author_name,
+            "author_email": c.author_email,
+            "author_login": c.author_login,
+            "committed_at": c.committed_at,
+            "landed_at": landed_at,
+            "url": c.url,
+            "files": c.files(),
+            "source": "webhook",
+            "created_at": now,
+            "queued_at": now,
+            "attempts": 0,
+        }
+        for c in commits
+    ]
+    return delivery_id, [row[0] for row in session.execute(_SQLITE_COMMITS, rows)]
 
 
 def record_other_event(session: Executor, info: DeliveryInfo, outcome: str) -> bool:
@@ -159,3 +268,21 @@ def quarantine(session: Executor, info: DeliveryInfo, reason: str) -> None:
             received_at=info.received_at,
         )
     )
+
+
+def delivery_work(session: Executor, delivery_id: int) -> tuple[list[int], bool]:
+    """What a recorded push delivery leaves to do: its commits still to analyse (in payload
+    order) and whether the commits the payload left out are still to be fetched."""
+    ids = session.execute(
+        select(COMMITS.c.id)
+        .where(
+            COMMITS.c.delivery_id == delivery_id,
+            COMMITS.c.analysed_at.is_(None),
+            COMMITS.c.queued_at.is_not(None),
+        )
+        .order_by(COMMITS.c.id)
+    ).scalars()
+    state = session.execute(
+        select(DELIVERIES.c.compare_state).where(DELIVERIES.c.id == delivery_id)
+    ).scalar_one_or_none()
+    return list(ids), state == "pending"

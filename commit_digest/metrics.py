@@ -6,11 +6,14 @@ commits), and renders the Prometheus text format. One place to scrape, no per-pr
 registries to aggregate, and it works the same with ``--scale worker=N``.
 
 Counting never fails the work it counts: when Redis is unreachable the increment is dropped
-and the next attempt waits a few seconds.
+and the next attempt waits a few seconds. Web processes add their counts up in memory and send
+the sums at most once a second (``flush_interval``): a webhook request makes no Redis round
+trip for its metrics, and a process that dies loses at most its last second of counts.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections import defaultdict
@@ -90,9 +93,17 @@ class Metrics:
 
     redis_url: str | None
     key_prefix: str = ""
+    flush_interval: float = 0.0  # > 0: add up in memory, send at most this often
     _client: redis.Redis | None = None
     _paused_until: float = 0.0
     _local: threading.local = field(default_factory=threading.local)
+    _sums: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    _sums_lock: threading.Lock = field(default_factory=threading.Lock)
+    _next_flush: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.flush_interval > 0:
+            atexit.register(self.flush)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -117,6 +128,9 @@ class Metrics:
         return self._client
 
     def _run(self, commands: Sequence[Command]) -> None:
+        if self.flush_interval > 0:
+            self._add_up(commands)
+            return
         buffer = getattr(self._local, "buffer", None)
         if buffer is not None:
             buffer.extend(commands)
@@ -137,6 +151,26 @@ class Metrics:
         except redis.RedisError as error:
             self._paused_until = time.monotonic() + RETRY_AFTER_FAILURE
             log.debug("metrics.dropped", error=type(error).__name__)
+
+    def _add_up(self, commands: Sequence[Command]) -> None:
+        now = time.monotonic()
+        with self._sums_lock:
+            for command, (key, field_name, value) in commands:
+                slot = (command, key, field_name)
+                if command == "hincrbyfloat":
+                    self._sums[slot] = self._sums.get(slot, 0.0) + value
+                else:  # hset: the last value wins
+                    self._sums[slot] = value
+            due = now >= self._next_flush
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send what was added up in memory (one pipeline); no-op when nothing is pending."""
+        with self._sums_lock:
+            sums, self._sums = self._sums, {}
+            self._next_flush = time.monotonic() + self.flush_interval
+        self._send([(command, (key, name, value)) for (command, key, name), value in sums.items()])
 
     def count(self, name: str, amount: float = 1, **labels: str) -> None:
         self._run([("hincrbyfloat", (self.key_prefix + KEY, _field(name, labels), amount))])
@@ -159,6 +193,8 @@ class Metrics:
 
     def read(self) -> tuple[dict[str, float], dict[str, float]]:
         """(counters and histograms, gauges) as stored; empty when Redis is unreachable."""
+        if self.flush_interval > 0:
+            self.flush()  # this process's own counts are never behind its own scrape
         client = self._redis()
         if client is None:
             return {}, {}

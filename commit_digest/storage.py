@@ -27,9 +27,13 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-def _dialect_module(executor: Executor) -> Any:
+def is_postgres(executor: Executor) -> bool:
     bind = executor.get_bind() if isinstance(executor, Session) else executor
-    return postgresql if bind.dialect.name == "postgresql" else sqlite
+    return bind.dialect.name == "postgresql"
+
+
+def _dialect_module(executor: Executor) -> Any:
+    return postgresql if is_postgres(executor) else sqlite
 
 
 def insert_ignoring_conflicts(session: Executor, table: Any) -> Insert:
@@ -129,14 +133,14 @@ def insert_new_commits(
             "queued_at": now if queued else None,
             "attempts": 0,
         }
-        for commit in _unique(commits)
+        for commit in unique_commits(commits)
     ]
     table = COMMITS
     statement = insert_ignoring_conflicts(session, table).returning(table.c.id)
     return [row[0] for row in session.execute(statement, rows)]
 
 
-def _unique(commits: Sequence[PushCommit]) -> list[PushCommit]:
+def unique_commits(commits: Sequence[PushCommit]) -> list[PushCommit]:
     seen: dict[str, PushCommit] = {}
     for commit in commits:
         seen.setdefault(commit.sha, commit)

@@ -21,6 +21,8 @@ from commit_digest.logs import configure_logging
 from commit_digest.runtime import Runtime
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub's own cap on a delivery
+# a request counts in memory; the sums go to Redis at most once a second per process
+METRICS_FLUSH_SECONDS = 1.0
 
 
 def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
@@ -41,6 +43,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     runtime = Runtime.build(settings, pre_ping=False)
+    runtime.metrics_flush_interval = METRICS_FLUSH_SECONDS
     app.extensions["commit_digest"] = runtime
     app.extensions["commit_digest_broker"] = redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=1

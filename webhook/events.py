@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from commit_digest.commands import command_from_event, record_command
 from commit_digest.intake import DeliveryInfo, mark_not_queued, record_other_event, record_push
 from commit_digest.push import parse_push
-from commit_digest.queueing import ANALYZE, FETCH_PUSH, RUN_COMMAND, publish
+from commit_digest.queueing import DISPATCH, RUN_COMMAND, publish
 from commit_digest.runtime import Runtime
 
 log = structlog.get_logger("webhook")
@@ -81,20 +81,23 @@ def handle_push(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
     if outcome.status == "ignored":
         log.info("webhook.push.ignored", reason=outcome.reason, **fields)
         return {"status": "ignored", "reason": outcome.reason}, 202
-    # Enqueue only after the commit: a worker must find the rows it is given.
-    queued = publish(runtime.celery, ANALYZE, outcome.commit_ids)
-    if len(queued) < len(outcome.commit_ids):
-        with runtime.connection() as connection:
-            mark_not_queued(connection, list(outcome.commit_ids[len(queued) :]))
+    # Enqueue only after the commit: a worker must find the rows it is given. One message per
+    # delivery whatever its size; the worker fans it out into one analysis per commit.
+    queued = 0
+    if outcome.commit_ids or outcome.fetch_missing:
+        assert outcome.delivery_id is not None
+        if runtime.publisher.publish(DISPATCH, outcome.delivery_id):
+            queued = len(outcome.commit_ids)
+        elif outcome.commit_ids:
+            with runtime.connection() as connection:
+                mark_not_queued(connection, list(outcome.commit_ids))
     runtime.metrics.count("commits_recorded", len(outcome.commit_ids), source="webhook")
-    runtime.metrics.count("commits_queued", len(queued))
-    if outcome.fetch_missing and outcome.delivery_id is not None:
-        publish(runtime.celery, FETCH_PUSH, [outcome.delivery_id])
+    runtime.metrics.count("commits_queued", queued)
     log.info(
         "webhook.push.accepted",
         commits=len(push.commits),
         new=len(outcome.commit_ids),
-        queued=len(queued),
+        queued=queued,
         known=outcome.known,
         fetch_missing=outcome.fetch_missing,
         **fields,
@@ -103,7 +106,7 @@ def handle_push(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
         "status": "accepted",
         "commits": len(push.commits),
         "new": len(outcome.commit_ids),
-        "queued": len(queued),
+        "queued": queued,
         "known": outcome.known,
         "fetching_missing": outcome.fetch_missing,
     }, 202

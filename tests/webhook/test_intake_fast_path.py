@@ -1,0 +1,167 @@
+"""The request path's shortcuts: one message per delivery, one statement, no metrics round trip."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import fcntl
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from commit_digest.config import Settings
+from commit_digest.intake import delivery_work
+from commit_digest.metrics import Metrics
+from commit_digest.models import Commit
+from commit_digest.queueing import ANALYZE, DISPATCH, DirectPublisher, make_celery, publish
+from commit_digest.runtime import Runtime
+
+from conftest import deliver
+from support import payloads
+from support.broker import queued_tasks
+
+
+def _raw_messages(settings: Settings, queue: str) -> list[dict[str, object]]:
+    assert settings.redis_url is not None
+    client = redis.Redis.from_url(settings.redis_url)
+    raw = client.lrange(f"{settings.redis_key_prefix}{queue}", 0, -1)
+    return [json.loads(item) for item in raw]
+
+
+def _without_ids(message: dict[str, object]) -> dict[str, object]:
+    """A message with what differs between any two messages (ids, origin) blanked."""
+    headers = dict(message["headers"])  # type: ignore[call-overload]
+    properties = dict(message["properties"])  # type: ignore[call-overload]
+    for key in ("id", "root_id", "origin"):
+        headers[key] = "*"
+    for key in ("correlation_id", "delivery_tag", "reply_to"):
+        properties[key] = "*"
+    return {**message, "headers": headers, "properties": properties}
+
+
+def test_direct_message_is_what_celery_writes(settings: Settings) -> None:
+    """The one-LPUSH publisher writes the message Celery's send_task writes, ids aside."""
+    publish(make_celery(settings), ANALYZE, [42])
+    assert DirectPublisher(settings).publish(ANALYZE, 42)
+    ours, celery = _raw_messages(settings, "analysis")  # LPUSH: newest first
+    assert _without_ids(ours) == _without_ids(celery)
+    body = json.loads(base64.b64decode(str(ours["body"])))
+    assert body[0] == [42]
+
+
+def test_direct_publisher_says_so_when_redis_is_down(settings: Settings) -> None:
+    """An unreachable broker is a False, at once, not an exception in the request."""
+    down = dataclasses.replace(settings, redis_url="redis://127.0.0.1:1/0")
+    started = time.monotonic()
+    assert DirectPublisher(down).publish(DISPATCH, 1) is False
+    assert time.monotonic() - started < 5
+
+
+def test_a_push_is_one_message_whatever_its_size(
+    client: FlaskClient, runtime: Runtime, settings: Settings
+) -> None:
+    """A 20-commit push queues one dispatch message; the delivery's work lists its 20 commits."""
+    repo = "octo/fast-path"
+    commits = [payloads.commit(repo, f"c{n}", f"feat: change {n}") for n in range(20)]
+    response = deliver(client, json.dumps(payloads.push(repo, commits)).encode())
+    assert response.status_code == 202
+    assert response.json["queued"] == 20
+    tasks = queued_tasks(settings)
+    assert [(t.queue, t.task) for t in tasks] == [("intake", DISPATCH)]
+    with runtime.connection() as connection:
+        commit_ids, fetch_missing = delivery_work(connection, int(tasks[0].args[0]))  # type: ignore[call-overload]
+        shas = connection.execute(
+            select(Commit.sha).where(Commit.id.in_(commit_ids)).order_by(Commit.id)
+        ).scalars()
+        assert list(shas) == [c["id"] for c in commits]
+    assert fetch_missing is False
+
+
+def test_dispatch_failure_leaves_the_commits_to_the_sweep(
+    client_with: object, runtime: Runtime
+) -> None:
+    """With the broker down the push is still 202, recorded, and its commits marked unqueued."""
+    client = client_with(REDIS_URL="redis://127.0.0.1:1/0")  # type: ignore[operator]
+    repo = "octo/broker-down"
+    commits = [payloads.commit(repo, f"c{n}", f"fix: thing {n}") for n in range(3)]
+    response = deliver(client, json.dumps(payloads.push(repo, commits)).encode())
+    assert response.status_code == 202
+    assert response.json["queued"] == 0
+    with runtime.session() as session:
+        queued = session.execute(select(Commit.queued_at)).scalars().all()
+    assert len(queued) == 3
+    assert all(q is None for q in queued)
+
+
+def test_a_repeated_delivery_records_nothing_in_its_one_statement(
+    client: FlaskClient, runtime: Runtime, settings: Settings
+) -> None:
+    """The same delivery again is a duplicate: no commit row, no second message."""
+    repo = "octo/again"
+    body = json.dumps(payloads.push(repo, [payloads.commit(repo, "x", "docs: x")])).encode()
+    assert deliver(client, body, delivery="same-1").status_code == 202
+    again = deliver(client, body, delivery="same-1")
+    assert (again.status_code, again.json) == (200, {"status": "duplicate"})
+    assert len(queued_tasks(settings)) == 1
+    with runtime.session() as session:
+        assert len(session.execute(select(Commit.id)).all()) == 1
+
+
+def test_odd_text_survives_the_one_statement(client: FlaskClient, runtime: Runtime) -> None:
+    """Emoji, CJK, quotes and a NUL reach the commit row as sent (NUL as its visible mark)."""
+    repo = "octo/odd-text"
+    message = "feat: 表情 😀 \"quoted\" 'single' \\ back\x00slash"
+    commit = payloads.commit(
+        repo, "odd", message, author="Zoë 😀 " + "n" * 2_000, added=["新しい/ファイル.md"]
+    )
+    response = deliver(client, json.dumps(payloads.push(repo, [commit])).encode())
+    assert response.status_code == 202
+    with runtime.session() as session:
+        row = session.execute(select(Commit)).scalar_one()
+    assert row.message == message.replace("\x00", "\u2400")
+    assert row.author_name == "Zoë 😀 " + "n" * 2_000
+    assert row.files is not None
+    assert row.files["added"] == ["新しい/ファイル.md"]
+
+
+def test_web_metrics_are_added_up_and_sent_once(settings: Settings) -> None:
+    """With a flush interval, many counts make one Redis write of their sum; a read flushes."""
+    metrics = Metrics(settings.redis_url, settings.redis_key_prefix or "", flush_interval=3600)
+    reader = Metrics(settings.redis_url, settings.redis_key_prefix or "")
+    metrics.count("deliveries", event="push", outcome="accepted")  # the first count flushes
+    for _ in range(99):
+        metrics.count("deliveries", event="push", outcome="accepted")
+    counters, _ = reader.read()
+    assert counters["deliveries|event=push,outcome=accepted"] == 1
+    counters, _ = metrics.read()
+    assert counters["deliveries|event=push,outcome=accepted"] == 100
+
+
+def test_sqlite_writers_take_turns(tmp_path: Path, runtime: Runtime) -> None:
+    """On a SQLite file a transaction waits for the writers' lock and runs once it is free."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("the writers' lock is SQLite's")
+    path = f"{runtime.engine.url.database}-writers"
+    with runtime.writer_turn():  # creates the lock file, private to its owner
+        pass
+    assert Path(path).stat().st_mode & 0o777 == 0o600
+    done = threading.Event()
+    with open(path, "r+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        worker = threading.Thread(
+            target=lambda: (
+                runtime.in_transaction(lambda c: c.exec_driver_sql("SELECT 1")),
+                done.set(),
+            )
+        )
+        worker.start()
+        assert not done.wait(0.5)  # waiting for its turn
+        fcntl.flock(held, fcntl.LOCK_UN)
+    assert done.wait(10)
+    worker.join()
