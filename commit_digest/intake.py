@@ -7,6 +7,7 @@ import json
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import sqlite
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from commit_digest.config import Settings
 from commit_digest.models import COMMITS, DELIVERIES, QuarantinedDelivery
 from commit_digest.push import Push, PushCommit
+from commit_digest.queueing import ANALYZE, FETCH_PUSH, publish
 from commit_digest.storage import (
     Executor,
     RepositoryCache,
@@ -23,6 +25,9 @@ from commit_digest.storage import (
     is_postgres,
     unique_commits,
 )
+
+if TYPE_CHECKING:
+    from commit_digest.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -268,6 +273,24 @@ def quarantine(session: Executor, info: DeliveryInfo, reason: str) -> None:
             received_at=info.received_at,
         )
     )
+
+
+def fan_out(rt: Runtime, delivery_id: int) -> list[int]:
+    """Queue what a recorded push delivery leaves to do: one analysis per new commit, and the
+    fetch of the commits its payload left out. Returns the commit ids that reached the broker.
+
+    The web process sends one message per delivery (``DISPATCH``); a worker runs this. What
+    does not reach the broker here is marked unqueued in the database for the sweep.
+    """
+    with rt.connection() as connection:
+        commit_ids, fetch_missing = delivery_work(connection, delivery_id)
+    queued = publish(rt.celery, ANALYZE, commit_ids)
+    if len(queued) < len(commit_ids):
+        with rt.connection() as connection:
+            mark_not_queued(connection, commit_ids)
+    if fetch_missing:
+        publish(rt.celery, FETCH_PUSH, [delivery_id])
+    return queued
 
 
 def delivery_work(session: Executor, delivery_id: int) -> tuple[list[int], bool]:

@@ -37,7 +37,7 @@ from commit_digest.chat.send import ChatUnavailable
 from commit_digest.commands import run_command as run_recorded_command
 from commit_digest.compare import fetch_push_commits as record_missing_commits
 from commit_digest.errors import GitHubRateLimited, GitHubUnavailable
-from commit_digest.intake import delivery_work, mark_not_queued
+from commit_digest.intake import fan_out
 from commit_digest.logs import configure_logging
 from commit_digest.queueing import (
     ANALYZE,
@@ -186,20 +186,8 @@ def post_comment(self: Task, commit_id: int) -> None:
 
 @app.task(name=DISPATCH, bind=True, acks_late=True, reject_on_worker_lost=True, time_limit=60)
 def dispatch_delivery(self: Task, delivery_id: int) -> None:
-    """Fan a push delivery out: one analysis task per new commit, and the compare fetch.
-
-    The web process sends one message per delivery; what does not reach the broker here is
-    left unqueued in the database for the sweep.
-    """
-    rt = worker_runtime(self.app)
-    with rt.connection() as connection:
-        commit_ids, fetch_missing = delivery_work(connection, delivery_id)
-    queued = publish(rt.celery, ANALYZE, commit_ids)
-    if len(queued) < len(commit_ids):
-        with rt.connection() as connection:
-            mark_not_queued(connection, commit_ids)
-    if fetch_missing:
-        publish(rt.celery, FETCH_PUSH, [delivery_id])
+    """Fan a push delivery out: one analysis task per new commit, and the compare fetch."""
+    fan_out(worker_runtime(self.app), delivery_id)
 
 
 @app.task(

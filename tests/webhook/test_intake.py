@@ -15,7 +15,7 @@ from commit_digest.runtime import Runtime
 
 from conftest import deliver, payload_bytes
 from support import payloads
-from support.broker import analysis_ids, queued_tasks
+from support.broker import analysis_ids, fan_out_deliveries, queued_tasks
 
 
 def counts(runtime: Runtime) -> tuple[int, int]:
@@ -361,12 +361,16 @@ def test_zulip_push_fixtures(
     runtime: Runtime,
     settings: Settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    """Each captured push records exactly its new commits and queues exactly their work."""
+    """Each captured push records exactly its new commits and queues exactly their work: one
+    dispatch message from the web process, fanned out into that work by a worker."""
     client = client_with(TRACKED_BRANCHES=tracked)
     response = deliver(client, payload_bytes(fixture))
     assert response.status_code == 202
     assert {k: response.json[k] for k in answer} == answer
     assert counts(runtime) == (1, stored)
+    sent = [t.task.removeprefix("commit_digest.") for t in queued_tasks(settings)]
+    assert sent == (["dispatch_delivery"] if tasks else [])
+    fan_out_deliveries(settings)
     assert [t.task.removeprefix("commit_digest.") for t in queued_tasks(settings)] == tasks
 
 
