@@ -106,10 +106,17 @@ def test_a_double_beat_and_a_retried_task_deliver_once_per_channel(
         assert len(stand_in.received) == 1, stand_in.platform
         assert stand_in.refused == []
     assert "14 commits: 3 high" in str(platforms["feishu"].received[0].body)
-    counters, _ = stack.runtime.metrics.read()
-    assert counters["chat_messages|platform=slack,status=retrying"] == 1
-    assert counters["chat_messages|platform=slack,status=sent"] == 1
-    assert counters["chat_messages|platform=feishu,status=sent"] == 1
+    # a message's state is committed before its count: wait for the counts too
+    wanted = {
+        "chat_messages|platform=slack,status=retrying": 1,
+        "chat_messages|platform=slack,status=sent": 1,
+        "chat_messages|platform=feishu,status=sent": 1,
+    }
+    wait_for(
+        lambda: {k: stack.runtime.metrics.read()[0].get(k) for k in wanted} == wanted,
+        timeout=10,
+        what="the chat messages counted",
+    )
 
 
 def test_a_refused_message_is_failed_not_retried_forever(
