@@ -1,4 +1,4 @@
-"""Errors of the workers package; each one names what went wrong in one line."""
+"""Errors commit-digest raises on purpose; each one names what went wrong in one line."""
 
 from __future__ import annotations
 
@@ -50,3 +50,15 @@ class LLMOutputInvalid(CommitDigestError):
 
 class LLMRejected(CommitDigestError):
     """The LLM server refused the request for a reason retrying will not fix (400/401/403)."""
+
+
+class ChatRefused(CommitDigestError):
+    """The chat platform refused the message; sending it again will not help."""
+
+
+class ChatUnavailable(CommitDigestError):
+    """The chat platform could not take the message now; it may later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

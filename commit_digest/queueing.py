@@ -39,9 +39,7 @@ PURGE = "commit_digest.purge_deliveries"
 
 QUEUES = ("intake", "analysis", "comments", "reports")
 
-# Longest countdown any task asks for; longer waits are kept in the database and re-queued by
-# the sweep, because Redis redelivers an unacknowledged message after `visibility_timeout`.
-MAX_COUNTDOWN = 600
+# Redis redelivers an unacknowledged message after this; every countdown is shorter (retry.py)
 VISIBILITY_TIMEOUT = 3600
 
 TASK_ROUTES = {

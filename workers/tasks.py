@@ -2,8 +2,9 @@
 
 Tasks take ids and re-read rows. ``acks_late`` with ``reject_on_worker_lost`` means a task
 whose worker dies is delivered again; every task is idempotent, so that is always safe.
-Waits are Celery countdowns of at most ``MAX_COUNTDOWN`` (below the Redis visibility
-timeout); longer ones are left to the sweep through the commit's ``retry_at``.
+Waits follow the one retry policy (``commit_digest.retry``): Celery countdowns of at most
+``MAX_WAIT`` (below the Redis visibility timeout); longer ones are left to the sweep through
+the commit's ``retry_at``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 import structlog
 from celery import Task
-from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import (
     setup_logging,
     task_postrun,
@@ -21,7 +21,6 @@ from celery.signals import (
     worker_init,
     worker_process_init,
 )
-from sqlalchemy.exc import OperationalError
 
 from commit_digest.analysis.comments import (
     comment_is_queued,
@@ -30,13 +29,12 @@ from commit_digest.analysis.comments import (
     send_comment_task,
 )
 from commit_digest.analysis.gate import LLMBusy
-from commit_digest.analysis.pipeline import RetryLater, analyze_stored_commit, backoff
+from commit_digest.analysis.pipeline import analyze_stored_commit
+from commit_digest.analysis.results import RetryLater
 from commit_digest.chat.compose import queue_commit_alert
 from commit_digest.chat.deliver import deliver_chat
-from commit_digest.chat.send import ChatUnavailable
 from commit_digest.commands import run_command as run_recorded_command
 from commit_digest.compare import fetch_push_commits as record_missing_commits
-from commit_digest.errors import GitHubRateLimited, GitHubUnavailable
 from commit_digest.intake import fan_out
 from commit_digest.logs import configure_logging
 from commit_digest.queueing import (
@@ -45,7 +43,6 @@ from commit_digest.queueing import (
     DAILY_REPORT,
     DISPATCH,
     FETCH_PUSH,
-    MAX_COUNTDOWN,
     PURGE,
     RUN_COMMAND,
     SEND_CHAT,
@@ -55,6 +52,7 @@ from commit_digest.queueing import (
 )
 from commit_digest.reporting.job import daily_report_step
 from commit_digest.retention import purge_old_deliveries
+from commit_digest.retry import ATTEMPTS, MAX_WAIT, TRANSIENT, backoff, wait_before_retry
 from commit_digest.runtime import worker_runtime
 from commit_digest.sweep import sweep as run_sweep
 from commit_digest.timing import (
@@ -68,10 +66,6 @@ from report.errors import SendFailed
 from workers.celery_app import app
 
 log = structlog.get_logger(__name__)
-
-# Analysis: three LLM calls at most (budget shares), each within LLM_TIMEOUT.
-COMMENT_RETRIES = 8
-CHAT_RETRIES = 8
 
 
 @setup_logging.connect
@@ -111,9 +105,16 @@ def _unbind_task(**_: Any) -> None:
     structlog.contextvars.clear_contextvars()
 
 
+def _retry(task: Task, error: BaseException) -> Exception:
+    """A Celery retry after a transient ``error``, waiting as the retry policy says."""
+    wait = wait_before_retry(error, task.request.retries, settings_of(task.app).retry_backoff)
+    retry: Exception = task.retry(countdown=min(wait, MAX_WAIT))
+    return retry
+
+
 def _wait(task: Task, countdown: float) -> Exception | None:
     """A Celery retry for short waits; None (the sweep takes over) for long ones."""
-    if countdown > MAX_COUNTDOWN:
+    if countdown > MAX_WAIT:
         return None
     retry: Exception = task.retry(countdown=countdown)
     return retry
@@ -146,12 +147,10 @@ def analyze_commit(self: Task, commit_id: int) -> None:
         if retry is not None:
             raise retry from None
         return
-    except (SoftTimeLimitExceeded, OperationalError):
+    except TRANSIENT as error:
         # too slow this time, or the database went away (a restart): the claim is ours
         # (same task id) when the retry comes
-        raise self.retry(
-            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
-        ) from None
+        raise _retry(self, error) from None
     # the comment's row was written "queued" with the analysis; a redelivered task after a
     # crash before this point finds the analysis stored (no result) and the row still queued
     if comments_enabled(rt) and (result is not None or comment_is_queued(rt, commit_id)):
@@ -167,21 +166,14 @@ def analyze_commit(self: Task, commit_id: int) -> None:
     reject_on_worker_lost=True,
     soft_time_limit=120,
     time_limit=150,
-    max_retries=COMMENT_RETRIES,
+    max_retries=ATTEMPTS["comment"],
 )
 def post_comment(self: Task, commit_id: int) -> None:
     """Create or edit the commit's comment on GitHub (never a second one)."""
     try:
         publish_comment(worker_runtime(self.app), commit_id)
-    except GitHubRateLimited as error:
-        retry = _wait(self, error.retry_after)
-        if retry is None:
-            raise self.retry(countdown=MAX_COUNTDOWN) from None
-        raise retry from None
-    except (GitHubUnavailable, OperationalError):
-        raise self.retry(
-            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
-        ) from None
+    except TRANSIENT as error:
+        raise _retry(self, error) from None
 
 
 @app.task(name=DISPATCH, bind=True, acks_late=True, reject_on_worker_lost=True, time_limit=60)
@@ -197,19 +189,15 @@ def dispatch_delivery(self: Task, delivery_id: int) -> None:
     reject_on_worker_lost=True,
     soft_time_limit=300,
     time_limit=330,
-    max_retries=10,
+    max_retries=ATTEMPTS["fetch"],
 )
 def fetch_push_commits(self: Task, delivery_id: int) -> None:
     """Record the commits a push payload did not list, and queue their analysis."""
     rt = worker_runtime(self.app)
     try:
         new_ids = record_missing_commits(rt, delivery_id)
-    except GitHubRateLimited as error:
-        raise self.retry(countdown=min(error.retry_after, MAX_COUNTDOWN)) from None
-    except (GitHubUnavailable, OperationalError):
-        raise self.retry(
-            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
-        ) from None
+    except TRANSIENT as error:
+        raise _retry(self, error) from None
     publish(rt.celery, ANALYZE, new_ids)
 
 
@@ -220,22 +208,15 @@ def fetch_push_commits(self: Task, delivery_id: int) -> None:
     reject_on_worker_lost=True,
     soft_time_limit=60,
     time_limit=90,
-    max_retries=CHAT_RETRIES,
+    max_retries=ATTEMPTS["chat"],
 )
 def send_chat(self: Task, outbox_id: int) -> None:
     """Send one chat message of the outbox (never twice, whoever else tries)."""
     rt = worker_runtime(self.app)
     try:
         deliver_chat(rt, outbox_id, rt.installation)
-    except ChatUnavailable as error:
-        countdown = error.retry_after or backoff(
-            self.request.retries, settings_of(self.app).retry_backoff
-        )
-        raise self.retry(countdown=min(countdown, MAX_COUNTDOWN)) from None
-    except OperationalError:
-        raise self.retry(
-            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
-        ) from None
+    except TRANSIENT as error:
+        raise _retry(self, error) from None
 
 
 @app.task(
@@ -245,18 +226,14 @@ def send_chat(self: Task, outbox_id: int) -> None:
     reject_on_worker_lost=True,
     soft_time_limit=60,
     time_limit=90,
-    max_retries=COMMENT_RETRIES,
+    max_retries=ATTEMPTS["command"],
 )
 def run_command(self: Task, run_id: int) -> None:
     """Run one /digest command from a comment on a commit (once per comment)."""
     try:
         run_recorded_command(worker_runtime(self.app), run_id)
-    except GitHubRateLimited as error:
-        raise self.retry(countdown=min(error.retry_after, MAX_COUNTDOWN)) from None
-    except (GitHubUnavailable, OperationalError):
-        raise self.retry(
-            countdown=backoff(self.request.retries, settings_of(self.app).retry_backoff)
-        ) from None
+    except TRANSIENT as error:
+        raise _retry(self, error) from None
 
 
 @app.task(name=PURGE, bind=True, acks_late=True, time_limit=600)
@@ -281,7 +258,7 @@ def sweep(self: Task) -> None:
 
 # While analyses of the day are still pending, the report task looks again this often.
 REPORT_POLL_SECONDS = 5
-REPORT_SEND_RETRIES = 10
+REPORT_SEND_RETRIES = ATTEMPTS["report_send"]
 
 
 @app.task(

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import requests
@@ -28,6 +27,7 @@ from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.config import Settings
 from commit_digest.errors import CommitGone, GitHubError, GitHubRateLimited, GitHubUnavailable
 from commit_digest.push import PushCommit
+from commit_digest.retry import retry_after
 
 TIMEOUT_SECONDS = 15
 USER_AGENT = "commit-digest"
@@ -403,9 +403,9 @@ class PyGithubClient:
         if status not in (403, 429):
             return None
         lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-        retry_after = _retry_after_seconds(lowered.get("retry-after"), self._clock())
-        if retry_after is not None:
-            return max(retry_after, 1.0)
+        asked = retry_after(lowered, self._clock())
+        if asked is not None:
+            return max(asked, 1.0)
         if lowered.get("x-ratelimit-remaining", "").strip() == "0":
             try:
                 reset = float(lowered["x-ratelimit-reset"])
@@ -459,7 +459,6 @@ def _push_commit(c: Commit) -> PushCommit:
         added=(),
         removed=(),
         modified=(),
-        distinct=True,
     )
 
 
@@ -491,23 +490,6 @@ def _github_message(data: Any) -> str:
     if not isinstance(message, str):
         return ""
     return " ".join(message.split())[:200]
-
-
-def _retry_after_seconds(value: str | None, now: float) -> float | None:
-    """Read ``Retry-After`` as seconds or as an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp() - now
 
 
 def _iso(value: str | None) -> datetime | None:

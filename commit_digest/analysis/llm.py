@@ -8,12 +8,9 @@ its own: Celery owns retries and their backoff.
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
@@ -30,6 +27,7 @@ from commit_digest.analysis.gate import Gate
 from commit_digest.analysis.prompts import Prompt, system_with_schema
 from commit_digest.config import Settings
 from commit_digest.errors import LLMOutputInvalid, LLMRejected, LLMUnavailable
+from commit_digest.retry import retry_after
 from report.schema import Analysis, analysis_json_schema
 
 log = structlog.get_logger(__name__)
@@ -219,12 +217,12 @@ class OpenAIAnalyzer:
         if status == 429:
             return LLMUnavailable(
                 f"the LLM server at {self._where} is rate limiting us (429{code})",
-                retry_after=retry_after_seconds(error.response.headers),
+                retry_after=retry_after(error.response.headers),
             )
         if status in (408, 409) or status >= 500:
             return LLMUnavailable(
                 f"the LLM server at {self._where} answered {status}{code}",
-                retry_after=retry_after_seconds(error.response.headers),
+                retry_after=retry_after(error.response.headers),
             )
         if status == 401:
             hint = "check OPENAI_API_KEY"
@@ -302,31 +300,6 @@ def _rejects_json_schema(error: openai.APIStatusError) -> bool:
         return False
     text = f"{error.message} {error.param or ''} {error.body!r}".lower()
     return "json_schema" in text or "response_format" in text
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Read how long the server asks us to wait from ``retry-after-ms`` or ``Retry-After``."""
-    lowered = {name.lower(): value for name, value in headers.items()}
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        raw = lowered.get(name)
-        if raw is None:
-            continue
-        try:
-            seconds = float(raw) / divisor
-        except ValueError:
-            continue
-        if math.isfinite(seconds) and seconds >= 0:
-            return seconds
-    raw = lowered.get("retry-after")
-    if raw:
-        try:
-            when = email.utils.parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            return None
-        return max(0.0, when.timestamp() - time.time())
-    return None
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -16,25 +16,14 @@ import requests
 
 from commit_digest.chat.message import ChatMessage
 from commit_digest.chat.platforms import Channel, request_for
-from commit_digest.errors import CommitDigestError
+from commit_digest.errors import ChatRefused, ChatUnavailable
+from commit_digest.retry import retry_after
 
 TIMEOUT_SECONDS = (5, 20)  # connect, read
 
 # platform error codes that mean "too many messages, later": Feishu 9499 and 11232,
 # DingTalk 130101 ("send too fast"), WeCom 45009 ("api freq out of limit")
 _RATE_LIMITED = {"feishu": {9499, 11232}, "dingtalk": {130101}, "wecom": {45009}}
-
-
-class ChatRefused(CommitDigestError):
-    """The chat platform refused the message; sending it again will not help."""
-
-
-class ChatUnavailable(CommitDigestError):
-    """The chat platform could not take the message now; it may later."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -74,9 +63,7 @@ def send_chat(
 def _check(channel: Channel, answer: requests.Response) -> None:
     where = f"{channel.name} ({channel.platform})"
     if answer.status_code == 429 or answer.status_code >= 500:
-        raise ChatUnavailable(
-            f"{where} answered {answer.status_code}", _retry_after(answer.headers)
-        )
+        raise ChatUnavailable(f"{where} answered {answer.status_code}", retry_after(answer.headers))
     if answer.status_code >= 300:
         raise ChatRefused(f"{where} answered {answer.status_code}: {answer.text[:200]}")
     code, text = _platform_code(channel.platform, answer)
@@ -101,13 +88,3 @@ def _platform_code(platform: str, answer: requests.Response) -> tuple[int | None
         return (int(code) if isinstance(code, int) else None), str(body.get("msg", ""))[:200]
     code = body.get("errcode", 0)
     return (int(code) if isinstance(code, int) else None), str(body.get("errmsg", ""))[:200]
-
-
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

@@ -16,7 +16,6 @@ from commit_digest.analysis.llm import (
     LLMResult,
     OpenAIAnalyzer,
     forget_server_capabilities,
-    retry_after_seconds,
 )
 from commit_digest.analysis.prompts import Prompt, build_prompt, system_with_schema
 from commit_digest.config import Settings, load_settings
@@ -386,18 +385,3 @@ def test_stand_in_answers_concurrent_requests_in_parallel() -> None:
 
     assert len(results) == len(server.requests) == 32
     assert elapsed < 3.0
-
-
-@pytest.mark.parametrize(
-    ("headers", "expected"),
-    [
-        ({"Retry-After": "3"}, 3.0),
-        ({"retry-after-ms": "250"}, 0.25),
-        ({"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0.0),
-        ({"Retry-After": "soon"}, None),
-        ({}, None),
-    ],
-)
-def test_retry_after_seconds(headers: dict[str, str], expected: float | None) -> None:
-    """Retry hints are read from seconds, milliseconds or an HTTP date (past dates mean now)."""
-    assert retry_after_seconds(headers) == expected
