@@ -4,7 +4,7 @@
     python -m benchmarks.judgement --analyzer heuristic  the heuristics only (no model needed)
     python -m benchmarks.judgement --limit 8 --prompt-version v1 --name v1-subset
 
-The LLM goes through the production path — ``pipeline.llm_result``: budget, redaction, prompt,
+The LLM goes through the production path — ``analysis.ask.llm_result``: budget, redaction, prompt,
 the OpenAI analyzer, evidence combination — against ``OPENAI_BASE_URL`` when it is set, else
 against the local model of ``../shared/tools/localllm`` (started if needed). Each run is kept
 as ``benchmarks/eval_runs/<name>.json`` (every prediction, for reading the misses), and
@@ -28,10 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from commit_digest.analysis.ask import llm_result
 from commit_digest.analysis.evidence import combine_evidence
 from commit_digest.analysis.heuristic import heuristic_analysis
 from commit_digest.analysis.inputs import CommitInput, FileChange
-from commit_digest.analysis.pipeline import llm_result
 from commit_digest.config import Settings, load_settings
 from commit_digest.runtime import Runtime
 from report.schema import Analysis, ChangeType, Importance, Insights
@@ -166,8 +166,8 @@ def run_llm(
                 tokens_out=result.tokens_out,
                 decided_type=decided.change_type if decided else None,
                 decided_importance=decided.importance if decided else None,
-                model_change_type=result.extra.get("model_change_type"),
-                model_importance=result.extra.get("model_importance"),
+                model_change_type=result.model_said[0] if result.model_said else None,
+                model_importance=result.model_said[1] if result.model_said else None,
                 fallback=result.fallback_reason,
             )
             predictions.append(prediction)

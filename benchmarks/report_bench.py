@@ -1,11 +1,12 @@
 """The nightly report of a long day: 1,000, 10,000 and 50,000 stored analyses.
 
-Rows go straight into a fresh database with SQLAlchemy (``commit_digest.models``), one day per size,
-on SQLite and on PostgreSQL. Each size is then built by ``commit_digest.reporting.job.build_report``
-(collect → Markdown → HTML → store) in a fresh subprocess, so that its peak memory is its own:
-``ru_maxrss`` after building minus ``ru_maxrss`` before (after a warm-up build of an empty day
-has loaded the templates). The same subprocess then times each step on its own; collecting
-(the query and the rows turned into report data) is the baseline the build is compared with.
+Rows go straight into a fresh database with SQLAlchemy (``commit_digest.models``), one day per
+size, on SQLite and on PostgreSQL. Each size is then built by
+``commit_digest.reporting.build.build_report`` (collect → Markdown → HTML → store) in a fresh
+subprocess, so that its peak memory is its own: ``ru_maxrss`` after building minus
+``ru_maxrss`` before (after a warm-up build of an empty day has loaded the templates). The
+same subprocess then times each step on its own; collecting (the query and the rows turned into
+report data) is the baseline the build is compared with.
 """
 
 from __future__ import annotations

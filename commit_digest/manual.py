@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
 
-from commit_digest.analysis.pipeline import AnalysisResult, RetryLater, analyze_stored_commit
+from commit_digest.analysis.pipeline import analyze_stored_commit
+from commit_digest.analysis.results import AnalysisResult, RetryLater
 from commit_digest.errors import CommitDigestError
 from commit_digest.intake import ignore_reason
 from commit_digest.models import Analysis, Commit, Delivery, Repository
@@ -46,7 +47,6 @@ def record_commit(rt: Runtime, repository: str, sha: str) -> int:
         added=tuple(f.path for f in fetched.files if f.status == "added"),
         removed=tuple(f.path for f in fetched.files if f.status == "removed"),
         modified=tuple(f.path for f in fetched.files if f.status not in ("added", "removed")),
-        distinct=True,
     )
     with rt.session() as session:
         repository_id = ensure_repository(

@@ -52,7 +52,6 @@ class PushCommit:
     added: tuple[str, ...]
     removed: tuple[str, ...]
     modified: tuple[str, ...]
-    distinct: bool
 
     def files(self) -> dict[str, list[str]]:
         return {
@@ -70,7 +69,6 @@ class Push:
     after: str
     created: bool
     deleted: bool
-    forced: bool
     commits: tuple[PushCommit, ...]
     pushed_at: datetime | None
     installation_id: int | None
@@ -134,7 +132,6 @@ def parse_push(payload: Mapping[str, Any]) -> Push:
         after=after,
         created=payload.get("created") is True,
         deleted=payload.get("deleted") is True,
-        forced=payload.get("forced") is True,
         commits=commits,
         pushed_at=_timestamp(repo.get("pushed_at")),
         installation_id=_opt_int(installation.get("id"))
@@ -164,7 +161,6 @@ def _commit(raw: Any, index: int) -> PushCommit:
         added=_paths(raw.get("added")),
         removed=_paths(raw.get("removed")),
         modified=_paths(raw.get("modified")),
-        distinct=raw.get("distinct") is not False,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from commit_digest.config import load_settings
-from commit_digest.reporting.job import build_report, send_report
+from commit_digest.reporting.build import build_report
+from commit_digest.reporting.deliver import send_report
 from commit_digest.runtime import Runtime
 
 from conftest import deliver

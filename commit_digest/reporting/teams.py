@@ -22,7 +22,8 @@ from commit_digest.chat.compose import Highlight, report_message
 from commit_digest.chat.deliver import queue_chat
 from commit_digest.models import Repository
 from commit_digest.repo_settings import TeamConfig
-from commit_digest.reporting.job import BuiltReport, build_report, send_report
+from commit_digest.reporting.build import BuiltReport, build_report
+from commit_digest.reporting.deliver import send_report
 from commit_digest.runtime import Runtime
 from report.schema import Importance
 

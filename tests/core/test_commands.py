@@ -276,7 +276,7 @@ def test_corrections_export_as_labelled_examples(live: LiveStack, unique_repo: s
 
 def test_the_report_honours_importance_and_ignore(live: LiveStack, unique_repo: str) -> None:
     """An importance override shows in the report with who set it; an ignored commit is left out."""
-    from commit_digest.reporting.job import build_report
+    from commit_digest.reporting.build import build_report
 
     kept = analysed_commit(live, unique_repo)
     live.github.set_permission(unique_repo, "lead-dev", "write")

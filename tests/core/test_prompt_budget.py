@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commit_digest.analysis.budget import BudgetedDiff, cut_message, fit_diff_to_budget
+from commit_digest.analysis.fit import coverage_line
 from commit_digest.analysis.inputs import CommitInput, FileChange
-from commit_digest.analysis.pipeline import coverage_line
 from commit_digest.analysis.prompts import FittedPrompt, fit_prompt, prompt_tokens
 from commit_digest.analysis.tokens import token_counter
 

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from commit_digest.config import Settings
 from commit_digest.models import Analysis as AnalysisRow
 from commit_digest.models import Commit
-from commit_digest.reporting.job import collect_day
+from commit_digest.reporting.collect import collect_day
 from commit_digest.runtime import Runtime
 from report.days import day_window, previous_day
 from report.render import render_markdown

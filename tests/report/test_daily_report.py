@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from commit_digest.cli import main
 from commit_digest.queueing import DAILY_REPORT
-from commit_digest.reporting.job import build_report, send_report
+from commit_digest.reporting.build import build_report
+from commit_digest.reporting.deliver import send_report
 
 from conftest import deliver
 from support import payloads

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from commit_digest.reporting.build import EMAIL_CAP, BuiltReport, email_parts
 from commit_digest.reporting.convert import markdown_and_html
-from commit_digest.reporting.job import EMAIL_CAP, BuiltReport, email_parts
 from report.data import DayReport, RepositoryDay
 from report.render import render_markdown_pieces
 

@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from commit_digest.config import load_settings
 from commit_digest.embedded_redis import free_port
-from commit_digest.reporting.job import sender_for
+from commit_digest.reporting.deliver import sender_for
 from report.errors import SendFailed
 from report.send import SmtpSender
 
