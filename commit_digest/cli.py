@@ -128,7 +128,8 @@ def report(
     language: str | None,
 ) -> None:
     """Build the report of a day, print it, and optionally email it."""
-    from commit_digest.reporting.job import build_report, send_report
+    from commit_digest.reporting.build import build_report
+    from commit_digest.reporting.deliver import send_report
     from commit_digest.runtime import Runtime
 
     settings = _settings()
@@ -161,7 +162,7 @@ def analyze(repository: str, sha: str, as_json: bool, force: bool) -> None:
     import json
 
     from commit_digest.analysis.comments import comment_body
-    from commit_digest.analysis.pipeline import RetryLater
+    from commit_digest.analysis.results import RetryLater
     from commit_digest.db import upgrade
     from commit_digest.manual import analyze_now
     from commit_digest.queries import analysis_json, stored_analysis
@@ -296,23 +297,36 @@ def config_group() -> None:
 
 @config_group.command("show")
 def config_show() -> None:
-    """Print every setting in force (passwords and tokens hidden) and what disagrees."""
-    from dataclasses import fields
-
+    """Print every variable in force (passwords and tokens hidden) and what disagrees."""
+    from commit_digest.config import read_environment
     from commit_digest.timing import disagreements
+    from commit_digest.variables import VARIABLES
 
-    settings = _settings()
-    for item in fields(settings):
-        value = getattr(settings, item.name)
-        if not item.repr:  # secrets: say whether they are set, never what they are
-            shown = "(set)" if value else "(not set)"
-        elif isinstance(value, str):
-            shown = mask_url(value)
+    settings = _settings()  # validates first: a bad value is one line, as at start-up
+    environ = read_environment()
+    for variable in VARIABLES:
+        raw = environ.get(variable.name, "").strip()
+        if variable.secret:  # say whether they are set, never what they are
+            shown = "(set)" if raw else "(not set)"
+        elif raw:
+            shown = mask_text(mask_url(raw))
+        elif variable.default is not None:
+            shown = f"{variable.default} (default)"
+        elif variable.shown_default == "none":
+            shown = "(not set)"
         else:
-            shown = mask_text(str(value))
-        click.echo(f"{item.name:26} {shown}")
+            shown = f"(not set: {variable.shown_default.removeprefix('none: ')})"
+        click.echo(f"{variable.name:26} {shown}")
     for line in disagreements(settings):
         click.echo(f"warning: {line}", err=True)
+
+
+@config_group.command("table")
+def config_table() -> None:
+    """Print the Markdown table of every variable (the README's, generated from one table)."""
+    from commit_digest.variables import markdown_table
+
+    click.echo(markdown_table(), nl=False)
 
 
 @config_group.command("check")

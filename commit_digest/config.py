@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,13 +23,14 @@ from sqlalchemy.exc import ArgumentError
 
 from commit_digest.errors import ConfigError
 from commit_digest.masking import mask_url
+from commit_digest.variables import (
+    DEFAULT_GITHUB_API_URL,
+    PROMPT_VERSIONS,
+    VARIABLE,
+)
 from report.render import LANGUAGES
 
-# Prompt template versions (commit_digest/analysis/prompt_templates/); the last is the default.
-PROMPT_VERSIONS = ("v1", "v2")
 ANALYZERS = ("auto", "llm", "heuristic")
-DEFAULT_GITHUB_API_URL = "https://api.github.com"
-DEFAULT_MODEL = "gpt-4o-mini"
 
 # USD per million tokens (input, output); LLM_PRICES adds to or overrides these.
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
@@ -161,19 +163,22 @@ class Settings:
         return None
 
 
+def read_environment(dotenv_path: str | Path | None = ".env") -> dict[str, str]:
+    """The variables in force: ``.env`` (when there is one), overridden by the environment."""
+    values: dict[str, str] = {}
+    if dotenv_path is not None and Path(dotenv_path).is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(os.environ)
+    return values
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, *, dotenv_path: str | Path | None = ".env"
 ) -> Settings:
     """Read and validate the configuration; ``environ`` defaults to ``os.environ`` + ``.env``."""
-    if environ is None:
-        values: dict[str, str] = {}
-        if dotenv_path is not None and Path(dotenv_path).is_file():
-            values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
-        values.update(os.environ)
-        environ = values
-    env = _Env(environ)
+    env = _Env(read_environment(dotenv_path) if environ is None else environ)
 
-    data_dir = Path(env.text("DATA_DIR") or "var").expanduser()
+    data_dir = Path(str(env.text("DATA_DIR"))).expanduser()
     database_url = env.text("DATABASE_URL") or f"sqlite:///{(data_dir / 'commit-digest.db')}"
     _check_database_url(database_url)
 
@@ -189,7 +194,7 @@ def load_settings(
 
     openai_api_key = env.text("OPENAI_API_KEY")
     openai_base_url = env.url("OPENAI_BASE_URL", schemes=("http", "https"))
-    analyzer = env.choice("ANALYZER", ANALYZERS, default="auto")
+    analyzer = env.choice("ANALYZER", ANALYZERS)
     if analyzer == "llm" and not (openai_api_key or openai_base_url):
         raise ConfigError(
             "ANALYZER", "is llm but neither OPENAI_API_KEY nor OPENAI_BASE_URL is set"
@@ -203,7 +208,7 @@ def load_settings(
     for address in recipients:
         if not _EMAIL.match(address):
             raise ConfigError("REPORT_RECIPIENTS", f"{address!r} is not an email address")
-    mail_from = env.text("MAIL_FROM") or "commit-digest@localhost"
+    mail_from = str(env.text("MAIL_FROM"))
     if not _EMAIL.match(mail_from.split("<")[-1].rstrip(">").strip()) or "\n" in mail_from:
         raise ConfigError("MAIL_FROM", f"{mail_from!r} is not an email address")
     if smtp is not None and not recipients:
@@ -215,19 +220,17 @@ def load_settings(
         github_token=github_token,
         github_app_id=github_app_id,
         github_app_private_key=github_app_key,
-        github_api_url=(
-            env.url("GITHUB_API_URL", schemes=("http", "https")) or DEFAULT_GITHUB_API_URL
-        ).rstrip("/"),
+        github_api_url=str(env.url("GITHUB_API_URL", schemes=("http", "https"))).rstrip("/"),
         openai_api_key=openai_api_key,
         openai_base_url=openai_base_url,
-        openai_model=env.text("OPENAI_MODEL") or DEFAULT_MODEL,
+        openai_model=str(env.text("OPENAI_MODEL")),
         analyzer=analyzer,
         # The defaults fit a 4,096-token server (prompt + answer + chat framing): a larger
         # budget buys little judgement and breaks the small self-hosted models.
-        llm_input_token_budget=env.integer("LLM_INPUT_TOKEN_BUDGET", minimum=1000) or 3000,
-        llm_max_output_tokens=env.integer("LLM_MAX_OUTPUT_TOKENS", minimum=256) or 1000,
-        llm_timeout=env.number("LLM_TIMEOUT", minimum=1.0) or 120.0,
-        llm_prompt_version=env.choice("LLM_PROMPT_VERSION", PROMPT_VERSIONS, default="v2"),
+        llm_input_token_budget=_set(env.integer("LLM_INPUT_TOKEN_BUDGET", minimum=1000)),
+        llm_max_output_tokens=_set(env.integer("LLM_MAX_OUTPUT_TOKENS", minimum=256)),
+        llm_timeout=_set(env.number("LLM_TIMEOUT", minimum=1.0)),
+        llm_prompt_version=env.choice("LLM_PROMPT_VERSION", PROMPT_VERSIONS),
         llm_prices=prices,
         redis_url=env.url("REDIS_URL", schemes=("redis", "rediss", "unix")),
         redis_key_prefix=env.text("REDIS_KEY_PREFIX"),
@@ -235,34 +238,32 @@ def load_settings(
         data_dir=data_dir,
         tracked_branches=tuple(env.items("TRACKED_BRANCHES")),
         commit_comments=env.flag("COMMIT_COMMENTS", default=has_credentials),
-        report_timezone=_zone(env.text("REPORT_TIMEZONE") or "UTC"),
-        report_time=_clock(env.text("REPORT_TIME") or "00:10"),
-        report_language=env.choice("REPORT_LANGUAGE", LANGUAGES, default="zh-CN"),
+        report_timezone=_zone(str(env.text("REPORT_TIMEZONE"))),
+        report_time=_clock(str(env.text("REPORT_TIME"))),
+        report_language=env.choice("REPORT_LANGUAGE", LANGUAGES),
         smtp=smtp,
         mail_from=mail_from,
         report_recipients=recipients,
-        host=env.text("HOST") or "127.0.0.1",
-        port=env.integer("PORT", minimum=1, maximum=65535) or 8000,
+        host=str(env.text("HOST")),
+        port=_set(env.integer("PORT", minimum=1, maximum=65535)),
         access_token=_access_token(env.text("ACCESS_TOKEN")),
-        worker_concurrency=env.integer("WORKER_CONCURRENCY", minimum=1, maximum=512) or 4,
-        sweep_interval=env.number("SWEEP_INTERVAL", minimum=1.0) or 30.0,
-        llm_retries=_or(env.integer("LLM_RETRIES", minimum=0, maximum=20), 5),
-        report_max_wait=_or_float(env.number("REPORT_MAX_WAIT", minimum=0.0), 600.0),
-        requeue_after=timedelta(seconds=env.number("REQUEUE_AFTER", minimum=1.0) or 900.0),
-        claim_lease=timedelta(seconds=env.number("ANALYSIS_LEASE", minimum=1.0) or 720.0),
-        send_lease=timedelta(seconds=env.number("REPORT_SEND_LEASE", minimum=1.0) or 600.0),
-        retry_backoff=env.number("RETRY_BACKOFF", minimum=0.5) or 15.0,
-        log_level=env.choice(
-            "LOG_LEVEL", ("debug", "info", "warning", "error"), default="info", fold=True
-        ),
-        log_format=env.choice("LOG_FORMAT", ("auto", "json", "console"), default="auto"),
+        worker_concurrency=_set(env.integer("WORKER_CONCURRENCY", minimum=1, maximum=512)),
+        sweep_interval=_set(env.number("SWEEP_INTERVAL", minimum=1.0)),
+        llm_retries=_set(env.integer("LLM_RETRIES", minimum=0, maximum=20)),
+        report_max_wait=_set(env.number("REPORT_MAX_WAIT", minimum=0.0)),
+        requeue_after=timedelta(seconds=_set(env.number("REQUEUE_AFTER", minimum=1.0))),
+        claim_lease=timedelta(seconds=_set(env.number("ANALYSIS_LEASE", minimum=1.0))),
+        send_lease=timedelta(seconds=_set(env.number("REPORT_SEND_LEASE", minimum=1.0))),
+        retry_backoff=_set(env.number("RETRY_BACKOFF", minimum=0.5)),
+        log_level=env.choice("LOG_LEVEL", ("debug", "info", "warning", "error"), fold=True),
+        log_format=env.choice("LOG_FORMAT", ("auto", "json", "console")),
         config_file=Path(config_file) if (config_file := env.text("CONFIG_FILE")) else None,
         allowed_recipient_domains=tuple(
             domain.lower().lstrip("@") for domain in env.items("ALLOWED_RECIPIENT_DOMAINS")
         ),
         public_url=(env.url("PUBLIC_URL", schemes=("http", "https")) or "").rstrip("/") or None,
-        llm_concurrency=env.integer("LLM_CONCURRENCY", minimum=1, maximum=256) or 4,
-        delivery_retention_days=env.integer("DELIVERY_RETENTION_DAYS", minimum=1) or 30,
+        llm_concurrency=_set(env.integer("LLM_CONCURRENCY", minimum=1, maximum=256)),
+        delivery_retention_days=_set(env.integer("DELIVERY_RETENTION_DAYS", minimum=1)),
     )
 
 
@@ -273,8 +274,9 @@ class _Env:
         self._environ = environ
 
     def text(self, name: str) -> str | None:
+        """The variable's value, else its registered default (None: unset, derived)."""
         value = self._environ.get(name, "").strip()
-        return value or None
+        return value or VARIABLE[name].default
 
     def items(self, name: str) -> list[str]:
         raw = self.text(name) or ""
@@ -318,12 +320,8 @@ class _Env:
             return False
         raise ConfigError(name, f"{raw!r} is not on or off")
 
-    def choice(
-        self, name: str, choices: tuple[str, ...], *, default: str, fold: bool = False
-    ) -> str:
-        raw = self.text(name)
-        if raw is None:
-            return default
+    def choice(self, name: str, choices: tuple[str, ...], *, fold: bool = False) -> str:
+        raw = str(self.text(name))
         if fold:
             raw = raw.lower()
         if raw not in choices:
@@ -359,12 +357,13 @@ def _access_token(raw: str | None) -> str | None:
     return raw
 
 
-def _or(value: int | None, default: int) -> int:
-    return default if value is None else value
+T = TypeVar("T")
 
 
-def _or_float(value: float | None, default: float) -> float:
-    return default if value is None else value
+def _set(value: T | None) -> T:
+    """A value whose variable has a registered default, so it is never None."""
+    assert value is not None
+    return value
 
 
 def _check_database_url(url: str) -> None:

@@ -26,6 +26,7 @@ from dotenv import dotenv_values
 from commit_digest.cli import main as cli_main
 from commit_digest.config import load_settings
 from commit_digest.queueing import QUEUES, TASK_ROUTES
+from commit_digest.variables import VARIABLES, markdown_table
 from webhook import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,6 +135,13 @@ def known_variables() -> frozenset[str]:
     names = frozenset(re.findall(r"\benv\.[a-z_]+\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
     assert {"DATABASE_URL", "REDIS_URL", "GITHUB_WEBHOOK_SECRET", "SMTP_URL"} <= names, names
     return names
+
+
+def test_every_variable_read_is_registered_once() -> None:
+    """load_settings reads exactly the variables of the one table (commit_digest/variables.py)."""
+    registered = [variable.name for variable in VARIABLES]
+    assert len(registered) == len(set(registered))
+    assert set(registered) == set(known_variables())
 
 
 def readme_variables() -> set[str]:
@@ -410,6 +418,11 @@ def test_env_example_lists_every_readme_variable() -> None:
 def test_readme_table_matches_load_settings() -> None:
     """The README's configuration table lists exactly the variables load_settings reads."""
     assert readme_variables() == set(known_variables())
+
+
+def test_readme_table_is_the_generated_one() -> None:
+    """The README's table is what `commit-digest config table` prints from the one table."""
+    assert markdown_table() in (ROOT / "README.md").read_text()
 
 
 # --- the image ---------------------------------------------------------------------------------

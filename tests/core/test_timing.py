@@ -59,4 +59,6 @@ def test_config_show_hides_passwords_and_tokens() -> None:
     for secret in ("db-Pass-123", "s3cr3t", "a-long-enough-access-token", "sk-proj-secret"):
         assert secret not in shown
     assert "postgresql+psycopg://app:***@db/digest" in shown
-    assert "github_token               (set)" in shown
+    assert "GITHUB_TOKEN               (set)" in shown
+    assert "SMTP_URL                   (not set)" in shown
+    assert "REPORT_TIME                00:10 (default)" in shown
