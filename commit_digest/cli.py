@@ -339,6 +339,21 @@ def config_check(path: Path) -> None:
     click.echo(f"{path}: a valid {kind} settings file")
 
 
+@main.group("llm")
+def llm_group() -> None:
+    """The configured LLM server."""
+
+
+@llm_group.command("check")
+def llm_check() -> None:
+    """Probe the LLM server: model, context window, json_schema, one sample's time, settings."""
+    from commit_digest.analysis.check import check_llm
+
+    settings = _settings()
+    for line in check_llm(settings):
+        click.echo(line)
+
+
 @main.group("labels")
 def labels_group() -> None:
     """Human corrections as labelled examples for the evaluation set."""

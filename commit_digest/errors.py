@@ -52,6 +52,17 @@ class LLMRejected(CommitDigestError):
     """The LLM server refused the request for a reason retrying will not fix (400/401/403)."""
 
 
+class LLMPromptTooLong(LLMRejected):
+    """The prompt (with room for the answer) does not fit the model's context window.
+
+    ``window`` is the window the server named, when it named one. Sent smaller, it fits.
+    """
+
+    def __init__(self, message: str, window: int | None = None) -> None:
+        super().__init__(message)
+        self.window = window
+
+
 class ChatRefused(CommitDigestError):
     """The chat platform refused the message; sending it again will not help."""
 

@@ -53,6 +53,14 @@ METRICS: dict[str, tuple[str, str]] = {
         "Time from a commit being recorded to its analysis being stored.",
     ),
     "llm_tokens": ("counter", "LLM tokens used, by direction (input, output) and model."),
+    "llm_requests": (
+        "counter",
+        "LLM requests by outcome (ok, timeout, unavailable, too_long, invalid, refused).",
+    ),
+    "llm_request_seconds": (
+        "histogram",
+        "Time from sending an LLM request to its last token (answered requests only).",
+    ),
     "llm_cost_usd": ("counter", "Estimated LLM cost in US dollars, by model."),
     "comments": ("counter", "Commit comments, by result (created, edited, unchanged)."),
     "reports_sent": ("counter", "Report emails, by result."),

@@ -129,7 +129,7 @@ class Runtime:
         if self._analyzer is None:
             from commit_digest.analysis.llm import OpenAIAnalyzer
 
-            self._analyzer = OpenAIAnalyzer(self.settings)
+            self._analyzer = OpenAIAnalyzer(self.settings, self.metrics)
         return self._analyzer
 
     @property

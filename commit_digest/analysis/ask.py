@@ -19,6 +19,7 @@ from commit_digest.analysis.results import AnalysisResult, RetryLater
 from commit_digest.analysis.tokens import token_counter
 from commit_digest.errors import (
     LLMOutputInvalid,
+    LLMPromptTooLong,
     LLMRejected,
     LLMUnavailable,
 )
@@ -44,12 +45,14 @@ def llm_result(
     settings = rt.settings
     language = language or settings.report_language
     counter = token_counter(settings.openai_model)
+    analyzer = rt.analyzer()
     problem = "no answer"
     redactions = 0
+    budget = analyzer.input_budget(settings.llm_input_token_budget, settings.llm_max_output_tokens)
     for share in BUDGET_SHARES:
         fitted = fit_prompt(
             commit,
-            settings.llm_input_token_budget,
+            budget,
             counter,
             language,
             fit_diff=lambda current, room: fit_redacted(current, room, counter),
@@ -61,7 +64,16 @@ def llm_result(
         prompt, coverage = fitted.prompt, fitted.coverage
         redactions = redactions_in(fitted.commit.message, fitted.diff.text)
         try:
-            answer = rt.analyzer().analyze(prompt, max_output_tokens=settings.llm_max_output_tokens)
+            answer = analyzer.analyze(prompt, max_output_tokens=settings.llm_max_output_tokens)
+        except LLMPromptTooLong as error:
+            # never dropped: sent again within the window the server named, else at half
+            if error.window:
+                analyzer.learn_window(error.window)
+            smaller = analyzer.input_budget(budget, settings.llm_max_output_tokens)
+            budget = smaller if smaller < budget else budget // 2
+            problem = str(error)
+            log.info("analysis.llm.too_long", window=error.window, budget=budget)
+            continue
         except LLMOutputInvalid as error:
             problem = str(error)
             log.info("analysis.llm.invalid", share=share, reason=problem)

@@ -12,27 +12,44 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
+import httpx2
 import openai
 import redis
 import structlog
 from openai import omit
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types import CompletionUsage
+from openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionMessage,
+    ChatCompletionMessageParam,
+)
+from openai.types.chat.chat_completion import Choice
 from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import ValidationError
 
+from commit_digest.analysis.context import ContextWindows, input_budget, window_from_error
 from commit_digest.analysis.gate import Gate
 from commit_digest.analysis.prompts import Prompt, system_with_schema
+from commit_digest.analysis.tokens import token_counter
 from commit_digest.config import Settings
-from commit_digest.errors import LLMOutputInvalid, LLMRejected, LLMUnavailable
+from commit_digest.errors import (
+    LLMOutputInvalid,
+    LLMPromptTooLong,
+    LLMRejected,
+    LLMUnavailable,
+)
+from commit_digest.metrics import Metrics
 from commit_digest.retry import retry_after
 from report.schema import Analysis, analysis_json_schema
 
 log = structlog.get_logger(__name__)
 
 OPENAI_API_URL = "https://api.openai.com/v1"
+CONNECT_TIMEOUT = 10.0
 SCHEMA_NAME = "commit_analysis"
 Mode = Literal["json_schema", "json_object"]
 
@@ -60,6 +77,14 @@ class Analyzer(Protocol):
         """Return the analysis the model writes for ``prompt``."""
         ...
 
+    def input_budget(self, configured: int, max_output_tokens: int) -> int:
+        """Prompt tokens that fit the model's context window with room for the answer."""
+        ...
+
+    def learn_window(self, window: int) -> None:
+        """Remember the context window the server named when it refused a prompt."""
+        ...
+
 
 def forget_server_capabilities() -> None:
     """Forget which servers refused json_schema, so the next call asks for it again."""
@@ -70,15 +95,19 @@ def forget_server_capabilities() -> None:
 class OpenAIAnalyzer:
     """Analyse commits with the Chat Completions API of OpenAI or a compatible server."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self._settings = settings
+        self._metrics = metrics
         # Passed explicitly so the SDK does not read OPENAI_BASE_URL behind load_settings' back.
         self._base_url = (settings.openai_base_url or OPENAI_API_URL).rstrip("/")
         self._client = openai.OpenAI(
             base_url=self._base_url,
             # Self-hosted servers need no key, but the SDK refuses to start without one.
             api_key=settings.openai_api_key or "not-needed",
-            timeout=settings.llm_timeout,
+            # The answer is streamed, so the read timeout is the longest *silence*: before the
+            # first token (the server reading the prompt) and between two tokens. A slow but
+            # steady answer from a CPU model is never abandoned for its total time.
+            timeout=openai.Timeout(settings.llm_timeout, connect=CONNECT_TIMEOUT),
             max_retries=0,
         )
         # api.openai.com rejects max_tokens for reasoning models; vLLM, llama.cpp, Ollama and
@@ -88,16 +117,22 @@ class OpenAIAnalyzer:
             "max_completion_tokens" if host == "api.openai.com" else "max_tokens"
         )
         self._where = _server_name(self._base_url)
+        client = (
+            redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+            if settings.redis_url
+            else None
+        )
+        self._windows = ContextWindows(client, settings.redis_key_prefix or "")
         self._gate = (
             Gate(
-                redis.Redis.from_url(settings.redis_url, socket_timeout=10),
+                client,
                 settings.redis_key_prefix or "",
                 cap=settings.llm_concurrency,
                 # a commit waits at the gate while it holds its claim: the wait and the request
                 # must end well inside ANALYSIS_LEASE, or the sweep hands the commit to another
                 max_wait=min(300.0, settings.claim_lease.total_seconds() * 0.4),
             )
-            if settings.redis_url
+            if client is not None
             else None
         )
 
@@ -114,17 +149,62 @@ class OpenAIAnalyzer:
         neither a failure nor a retry).
         """
         if self._gate is None:
-            return self._analyze(prompt, max_output_tokens=max_output_tokens)
+            return self._measured(prompt, max_output_tokens)
         with self._gate.turn():
             started = time.monotonic()
             try:
-                result = self._analyze(prompt, max_output_tokens=max_output_tokens)
+                result = self._measured(prompt, max_output_tokens)
             except LLMUnavailable as error:
                 self._gate.overloaded(type(error.__cause__).__name__ if error.__cause__ else "5xx")
                 raise
             tokens = result.tokens_in + 4 * result.tokens_out or len(prompt.user) // 4
             self._gate.succeeded(time.monotonic() - started, tokens)
             return result
+
+    def _measured(self, prompt: Prompt, max_output_tokens: int) -> LLMResult:
+        """One request, counted by outcome, its time observed when it was answered."""
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            return self._analyze(prompt, max_output_tokens=max_output_tokens)
+        except LLMUnavailable as error:
+            timed_out = isinstance(
+                error.__cause__, openai.APITimeoutError | httpx2.TimeoutException
+            )
+            outcome = "timeout" if timed_out else "unavailable"
+            raise
+        except LLMPromptTooLong:
+            outcome = "too_long"
+            raise
+        except LLMRejected:
+            outcome = "refused"
+            raise
+        except LLMOutputInvalid:
+            outcome = "invalid"
+            raise
+        finally:
+            if self._metrics is not None:
+                self._metrics.count("llm_requests", outcome=outcome)
+                if outcome in ("ok", "invalid"):
+                    self._metrics.observe("llm_request_seconds", time.monotonic() - started)
+
+    @property
+    def server(self) -> str:
+        """The server's base URL as it may be shown (no credentials)."""
+        return self._where
+
+    def input_budget(self, configured: int, max_output_tokens: int) -> int:
+        """Prompt tokens that fit the model's context window with room for the answer."""
+        window = self._windows.get(self._base_url, self._settings.openai_model)
+        return input_budget(configured, window, max_output_tokens)
+
+    def learn_window(self, window: int) -> None:
+        """Remember the context window the server named when it refused a prompt."""
+        self._windows.learn(self._base_url, self._settings.openai_model, window)
+
+    def context_window(self) -> int | None:
+        """The model's context window as the server says or said it (None: unknown)."""
+        return self._windows.get(self._base_url, self._settings.openai_model)
 
     def state(self) -> tuple[int, int, float] | None:
         """Requests in flight, waiting, and the limit, installation-wide (None: no gate)."""
@@ -172,7 +252,7 @@ class OpenAIAnalyzer:
             else {"type": "json_object"}
         )
         try:
-            completion = self._client.chat.completions.create(
+            stream = self._client.chat.completions.create(
                 model=self._settings.openai_model,
                 messages=messages,
                 response_format=response_format,
@@ -180,13 +260,19 @@ class OpenAIAnalyzer:
                 max_completion_tokens=(
                     max_output_tokens if self._limit_parameter == "max_completion_tokens" else omit
                 ),
+                stream=True,
+                # the usage as a last event; servers that ignore it (llama.cpp) are counted here
+                stream_options={"include_usage": True},
             )
-        except openai.APITimeoutError as error:
+            return self._gather(stream, prompt)
+        # the SDK wraps transport errors of the request, not those of reading the stream (httpx2
+        # is the SDK's HTTP client)
+        except (openai.APITimeoutError, httpx2.TimeoutException) as error:
             raise LLMUnavailable(
-                f"the LLM server at {self._where} did not answer within "
-                f"{self._settings.llm_timeout:g} s (LLM_TIMEOUT)"
+                f"the LLM server at {self._where} was silent for {self._settings.llm_timeout:g} s "
+                "(LLM_TIMEOUT: the longest wait for the first token or the next one)"
             ) from error
-        except openai.APIConnectionError as error:
+        except (openai.APIConnectionError, httpx2.TransportError) as error:
             raise LLMUnavailable(
                 f"could not reach the LLM server at {self._where}; check OPENAI_BASE_URL"
             ) from error
@@ -194,18 +280,76 @@ class OpenAIAnalyzer:
             if mode == "json_schema" and _rejects_json_schema(error):
                 raise _JsonSchemaUnsupported from error
             raise self._status_error(error) from error
+        except openai.APIError as error:  # an error event inside the stream
+            raise LLMUnavailable(
+                f"the LLM server at {self._where} broke off its answer: {str(error)[:200]}"
+            ) from error
         except json.JSONDecodeError as error:
             raise LLMUnavailable(
                 f"the LLM server at {self._where} sent a malformed answer (not JSON)"
             ) from error
-        # A proxy's error page with status 200 comes back from the SDK as text, not a completion.
-        if not isinstance(completion, ChatCompletion):
-            raise LLMUnavailable(
-                f"the LLM server at {self._where} did not answer with a chat completion"
-            )
-        return completion
 
-    def _status_error(self, error: openai.APIStatusError) -> LLMUnavailable | LLMRejected:
+    def _gather(self, stream: Any, prompt: Prompt) -> ChatCompletion:
+        """The streamed chunks put together as one completion (usage counted when not sent)."""
+        if not isinstance(stream, openai.Stream):
+            # A proxy's error page with status 200 comes back from the SDK as text.
+            raise LLMUnavailable(
+                f"the LLM server at {self._where} did not answer with a chat completion stream"
+            )
+        content: list[str] = []
+        refusal: list[str] = []
+        finish_reason = None
+        model = None
+        usage = None
+        with stream:
+            for chunk in stream:
+                if not isinstance(chunk, ChatCompletionChunk):
+                    raise LLMUnavailable(
+                        f"the LLM server at {self._where} did not answer with a chat completion"
+                    )
+                model = chunk.model or model
+                usage = chunk.usage or usage
+                for choice in chunk.choices or []:
+                    if choice.index != 0:
+                        continue
+                    delta = choice.delta
+                    if delta is not None and delta.content:
+                        content.append(delta.content)
+                    if delta is not None and getattr(delta, "refusal", None):
+                        refusal.append(str(delta.refusal))
+                    finish_reason = choice.finish_reason or finish_reason
+        text = "".join(content)
+        if finish_reason is None:
+            raise LLMUnavailable(f"the LLM server at {self._where} ended its answer unfinished")
+        if usage is None:
+            counter = token_counter(self._settings.openai_model)
+            usage = CompletionUsage(
+                prompt_tokens=counter.count(prompt.system) + counter.count(prompt.user),
+                completion_tokens=counter.count(text),
+                total_tokens=0,
+            )
+        return ChatCompletion.model_construct(
+            id="streamed",
+            object="chat.completion",
+            created=0,
+            model=model or self._settings.openai_model,
+            choices=[
+                Choice.model_construct(
+                    index=0,
+                    finish_reason=finish_reason,
+                    message=ChatCompletionMessage.model_construct(
+                        role="assistant",
+                        content=text or None,
+                        refusal="".join(refusal) or None,
+                    ),
+                )
+            ],
+            usage=usage,
+        )
+
+    def _status_error(
+        self, error: openai.APIStatusError
+    ) -> LLMUnavailable | LLMRejected | LLMPromptTooLong:
         status = error.status_code
         code = f" ({error.code})" if error.code else ""
         model = self._settings.openai_model
@@ -218,6 +362,11 @@ class OpenAIAnalyzer:
             return LLMUnavailable(
                 f"the LLM server at {self._where} is rate limiting us (429{code})",
                 retry_after=retry_after(error.response.headers),
+            )
+        if status >= 500 and _too_long(error):  # llama-cpp-python answers 500 to some
+            window = window_from_error(f"{error.message} {error.body!r}")
+            return LLMPromptTooLong(
+                f"the LLM server at {self._where} refused the prompt as too long", window
             )
         if status in (408, 409) or status >= 500:
             return LLMUnavailable(
@@ -233,10 +382,15 @@ class OpenAIAnalyzer:
                 f"check OPENAI_MODEL ({model!r}) and that OPENAI_BASE_URL "
                 "points at the API root, usually ending in /v1"
             )
-        elif error.code == "context_length_exceeded":
-            hint = (
-                f"the prompt does not fit the context window of {model!r}; lower "
-                "LLM_INPUT_TOKEN_BUDGET or LLM_MAX_OUTPUT_TOKENS"
+        elif error.code == "context_length_exceeded" or _too_long(error):
+            window = window_from_error(f"{error.message} {error.body!r}")
+            return LLMPromptTooLong(
+                f"the LLM server at {self._where} refused the prompt as too long for "
+                f"{model!r}"
+                + (f" (context window {window:,} tokens)" if window else "")
+                + "; it is sent again smaller, but LLM_INPUT_TOKEN_BUDGET or "
+                "LLM_MAX_OUTPUT_TOKENS may be set above what the model holds",
+                window,
             )
         else:
             hint = (
@@ -288,6 +442,15 @@ class OpenAIAnalyzer:
             return 0.0
         # Rounded to a millionth of a cent: float noise would otherwise show in sums and tests.
         return round((tokens_in * price[0] + tokens_out * price[1]) / 1_000_000, 8)
+
+
+def _too_long(error: openai.APIStatusError) -> bool:
+    """Whether an error answer says the prompt does not fit the context window."""
+    text = f"{error.message} {error.body!r}".lower()
+    return error.code == "context_length_exceeded" or any(
+        phrase in text
+        for phrase in ("context length", "context window", "context_length", "too many tokens")
+    )
 
 
 class _JsonSchemaUnsupported(Exception):

@@ -4,19 +4,25 @@ Answers come from a queue scripted by the test (``respond_*``), one per request,
 analysis derived from the request. Every request body is kept in ``requests``. The state lives
 in the process that started the server; other processes (a Celery worker) reach it over HTTP.
 Each request is served on its own thread, so ``latency`` delays answers without serialising
-them.
+them. A request with ``stream: true`` gets the answer as server-sent events, the way OpenAI,
+llama.cpp, Ollama and vLLM send it: ``latency`` (and a scripted delay) before the first event,
+then ``pieces`` content chunks ``token_gap`` seconds apart; ``respond_stall`` goes silent in the
+middle of an answer, as a server that stopped generating does.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
+
+from commit_digest.analysis.tokens import token_counter
 
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
 AUTO: Literal["auto"] = "auto"
@@ -79,6 +85,7 @@ class Answer:
 class Scripted:
     build: Callable[[dict[str, Any]], Answer]
     delay: float = 0.0
+    stall: float = 0.0  # silence after the first content chunk of a streamed answer
 
 
 def default_analysis(request: dict[str, Any]) -> dict[str, Any]:
@@ -177,6 +184,15 @@ class LLMStandIn:
         self.one_slot = False
         self._slot = threading.Lock()
         self.abandoned = 0
+        # streamed answers: content in `pieces` chunks, `token_gap` seconds apart
+        self.token_gap = 0.0
+        self.pieces = 4
+        # a context window (the prompt's tokens plus max_tokens) beyond which
+        # a request is refused as OpenAI refuses it; `window_style` says where the server tells
+        # it: "llama.cpp" (GET /props), "vllm" (max_model_len in /v1/models), "ollama"
+        # (POST /api/show) or None (only in its refusals)
+        self.context_window: int | None = None
+        self.window_style: str | None = None
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -192,7 +208,7 @@ class LLMStandIn:
 
     def start(self) -> LLMStandIn:
         """Listen on a free port and serve on a daemon thread."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self), bind_and_activate=False)
+        server = _QuietServer(("127.0.0.1", 0), _handler_for(self), bind_and_activate=False)
         # A benchmark opens dozens of connections at once; the default backlog of 5 drops some.
         server.request_queue_size = 128
         server.server_bind()
@@ -231,13 +247,23 @@ class LLMStandIn:
             self.json_schema_supported = True
             self.one_slot = False
             self.abandoned = 0
+            self.token_gap = 0.0
+            self.pieces = 4
+            self.context_window = None
+            self.window_style = None
 
     # --- scripting -----------------------------------------------------------------------------
 
-    def respond(self, build: Callable[[dict[str, Any]], Answer], *, delay: float = 0.0) -> None:
+    def respond(
+        self, build: Callable[[dict[str, Any]], Answer], *, delay: float = 0.0, stall: float = 0.0
+    ) -> None:
         """Queue an answer built from the request that receives it."""
         with self._lock:
-            self._queue.append(Scripted(build, delay))
+            self._queue.append(Scripted(build, delay, stall))
+
+    def respond_stall(self, seconds: float) -> None:
+        """Queue a valid answer whose stream goes silent for ``seconds`` after its first chunk."""
+        self.respond(self._valid(None), stall=seconds)
 
     def respond_valid(
         self,
@@ -333,8 +359,24 @@ class LLMStandIn:
 
         return build
 
-    def _answer(self, request: dict[str, Any]) -> tuple[Answer, float]:
+    def _answer(self, request: dict[str, Any]) -> tuple[Answer, float, float]:
         response_format = request.get("response_format") or {}
+        if self.context_window is not None:
+            # counted with the tokenizer commit-digest assumes for the model (as a real server
+            # counts with the model's own), plus what the chat template wraps around them
+            counter = token_counter(str(request.get("model") or DEFAULT_MODEL))
+            wanted = (
+                sum(counter.count(text) for text in _texts(request))
+                + 16
+                + int(request.get("max_tokens") or request.get("max_completion_tokens") or 0)
+            )
+            if wanted > self.context_window:
+                message = (
+                    f"This model's maximum context length is {self.context_window} tokens. "
+                    f"However, you requested {wanted} tokens. Please reduce the length of the "
+                    "messages or completion."
+                )
+                return Answer(400, error_body(400, message, "context_length_exceeded")), 0.0, 0.0
         if not self.json_schema_supported and response_format.get("type") == "json_schema":
             # vLLM's shape: the error object at the top level, not under "error".
             body = {
@@ -344,12 +386,12 @@ class LLMStandIn:
                 "param": None,
                 "code": 400,
             }
-            return Answer(400, body), 0.0
+            return Answer(400, body), 0.0, 0.0
         with self._lock:
             scripted = self._queue.popleft() if self._queue else None
         if scripted is None:
-            return self._valid(None)(request), 0.0
-        return scripted.build(request), scripted.delay
+            return self._valid(None)(request), 0.0, 0.0
+        return scripted.build(request), scripted.delay, scripted.stall
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -359,6 +401,14 @@ class LLMStandIn:
         with self._lock:
             self.requests.append(body)
             self.request_headers.append(headers)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up on a kept-alive connection is normal, not a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _texts(request: dict[str, Any]) -> tuple[str, str]:
@@ -383,19 +433,25 @@ def _handler_for(stand_in: LLMStandIn) -> type[BaseHTTPRequestHandler]:
         timeout = 60  # idle keep-alive connections end instead of holding a thread forever
 
         def do_GET(self) -> None:
+            window, style = stand_in.context_window, stand_in.window_style
             if self.path.rstrip("/") == "/v1/models":
                 model = stand_in.model or DEFAULT_MODEL
-                body = {
-                    "object": "list",
-                    "data": [{"id": model, "object": "model", "owned_by": "stand-in"}],
-                }
-                self._send(Answer(200, body))
+                entry: dict[str, Any] = {"id": model, "object": "model", "owned_by": "stand-in"}
+                if style == "vllm":
+                    entry["max_model_len"] = window
+                self._send(Answer(200, {"object": "list", "data": [entry]}))
+            elif self.path == "/props" and style == "llama.cpp":
+                self._send(Answer(200, {"default_generation_settings": {"n_ctx": window}}))
             else:
                 self._send(Answer(404, error_body(404, f"No route for GET {self.path}")))
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
+            if self.path == "/api/show" and stand_in.window_style == "ollama":
+                parameters = f"num_ctx                        {stand_in.context_window}"
+                self._send(Answer(200, {"parameters": parameters, "model_info": {}}))
+                return
             if self.path.rstrip("/") != "/v1/chat/completions":
                 self._send(Answer(404, error_body(404, f"No route for POST {self.path}")))
                 return
@@ -405,13 +461,64 @@ def _handler_for(stand_in: LLMStandIn) -> type[BaseHTTPRequestHandler]:
                 self._send(Answer(400, error_body(400, "The body is not JSON.")))
                 return
             stand_in._record(request, {name.lower(): value for name, value in self.headers.items()})
-            answer, delay = stand_in._answer(request)
+            answer, delay, stall = stand_in._answer(request)
+            streamed = request.get("stream") is True and answer.status == 200
             if stand_in.one_slot:
                 with stand_in._slot:
                     stand_in._wait(stand_in.latency + delay)
+                    if streamed:
+                        self._stream(answer, request, stall)
             else:
                 stand_in._wait(stand_in.latency + delay)
-            self._send(answer)
+                if streamed:
+                    self._stream(answer, request, stall)
+            if not streamed:
+                self._send(answer)
+
+        def _stream(self, answer: Answer, request: dict[str, Any], stall: float) -> None:
+            """Send ``answer`` as chat.completion.chunk events in a chunked HTTP body."""
+            body = answer.body
+            choice = body["choices"][0]
+            message = choice["message"]
+            content = message.get("content") or ""
+            size = max(1, -(-len(content) // max(stand_in.pieces, 1)))
+            pieces = [content[i : i + size] for i in range(0, len(content), size)]
+            base = {k: body[k] for k in ("id", "created", "model")}
+            base["object"] = "chat.completion.chunk"
+
+            def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+                return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+            events = [chunk({"role": "assistant", "content": ""})]
+            if message.get("refusal"):
+                events.append(chunk({"refusal": message["refusal"]}))
+            events += [chunk({"content": piece}) for piece in pieces]
+            events.append(chunk({}, choice.get("finish_reason")))
+            options = request.get("stream_options") or {}
+            if options.get("include_usage") and "usage" in body:
+                events.append({**base, "choices": [], "usage": body["usage"]})
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for index, event in enumerate([*events, None]):
+                    data = (
+                        b"data: [DONE]\n\n"
+                        if event is None
+                        else (b"data: " + json.dumps(event).encode() + b"\n\n")
+                    )
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    self.wfile.flush()
+                    if index == 1 and stall:
+                        stand_in._wait(stall)
+                    elif 1 <= index < len(events) - 1:
+                        stand_in._wait(stand_in.token_gap)
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+                with stand_in._lock:
+                    stand_in.abandoned += 1
 
         def _send(self, answer: Answer) -> None:
             payload = json.dumps(answer.body).encode()
