@@ -115,6 +115,8 @@ class Settings:
     llm_concurrency: int = 4
     # days a delivery's raw body is kept (for replay); commits and analyses are kept for good
     delivery_retention_days: int = 30
+    # the report's per-author section (REPORT_PEOPLE)
+    report_people: bool = True
 
     @property
     def has_github_credentials(self) -> bool:
@@ -241,6 +243,7 @@ def load_settings(
         report_timezone=_zone(str(env.text("REPORT_TIMEZONE"))),
         report_time=_clock(str(env.text("REPORT_TIME"))),
         report_language=env.choice("REPORT_LANGUAGE", LANGUAGES),
+        report_people=env.flag("REPORT_PEOPLE", default=True),
         smtp=smtp,
         mail_from=mail_from,
         report_recipients=recipients,

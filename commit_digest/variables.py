@@ -180,6 +180,12 @@ VARIABLES: tuple[Variable, ...] = (
         default="600",
     ),
     Variable(
+        "REPORT_PEOPLE",
+        "Report",
+        "`on`/`off`: the report's section per author (commits, importance mix, lines changed, areas); off leaves no trace of it",
+        default="on",
+    ),
+    Variable(
         "SMTP_URL",
         "Report",
         "`smtp://user:pass@host:587?starttls=true` or `smtps://…:465`",

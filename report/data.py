@@ -86,12 +86,28 @@ class RepositoryDay:
 
 
 @dataclass(frozen=True)
+class DayCount:
+    """One earlier day in numbers, for the trends: commits, high-importance ones, lines changed."""
+
+    day: date
+    commits: int
+    high: int
+    churn: int
+
+
+@dataclass(frozen=True)
 class DayReport:
     day: date
     timezone: ZoneInfo
     repositories: tuple[RepositoryDay, ...]
     # what could not be checked (a repository GitHub did not list): the day may have gaps
     warnings: tuple[str, ...] = ()
+    # repositories of the report that had no commit this day (listed as such in the overview)
+    quiet: tuple[str, ...] = ()
+    # the days before this one, oldest first (the trends and the chart); empty: no trends
+    history: tuple[DayCount, ...] = ()
+    # the per-author section (REPORT_PEOPLE); off leaves no trace of it
+    people: bool = True
 
     @property
     def commit_count(self) -> int:

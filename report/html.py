@@ -77,9 +77,21 @@ STYLES = {
     "a": "color:#0969da;",
 }
 BODY_STYLE = (
-    "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI','PingFang SC','Microsoft YaHei',"
+    "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI','PingFang SC','Hiragino Sans GB',"
+    "'Microsoft YaHei','Noto Sans CJK SC','Source Han Sans SC','WenQuanYi Micro Hei',"
     "Helvetica,Arial,sans-serif;font-size:14px;color:#1f2328;max-width:960px;"
     "margin:0 auto;padding:16px;"
+)
+# Dark mode for the web pages: the inline styles are the light theme, so the dark one wins with
+# !important. Emails keep inline styles only (many clients drop or mangle <style> blocks).
+DARK_MODE = (
+    "@media (prefers-color-scheme: dark){"
+    "body{background:#0d1117!important;color:#e6edf3!important}"
+    "h1,h2,h3,h4{color:#e6edf3!important}"
+    "h2,hr,th,td,blockquote{border-color:#3d444d!important}"
+    "th,code{background:#151b23!important;color:#e6edf3!important}"
+    "blockquote{color:#9198a1!important}"
+    "a{color:#4493f8!important}}"
 )
 _OPEN_TAG = re.compile(r"<(" + "|".join(STYLES) + r")(?=[\s>])")
 _STYLED_OPENING = {tag: f'<{tag} style="{style}"' for tag, style in STYLES.items()}
@@ -106,13 +118,19 @@ def inline_styles(html: str) -> str:
     return _OPEN_TAG.sub(lambda m: _STYLED_OPENING[m[1]], html)
 
 
-def html_document(body_html: str, title: str) -> str:
-    """A complete, mail-client-friendly HTML document around a sanitised, styled body."""
+def html_document(body_html: str, title: str, *, page: bool = False) -> str:
+    """A complete, mail-client-friendly HTML document around a sanitised, styled body.
+
+    ``page``: a web page, which follows the reader's dark mode; an email does not.
+    """
     safe_title = nh3.clean_text(title)
+    head = (
+        f'<meta name="color-scheme" content="light dark"><style>{DARK_MODE}</style>' if page else ""
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{safe_title}</title></head>\n"
+        f"<title>{safe_title}</title>{head}</head>\n"
         f'<body style="{BODY_STYLE}">\n{body_html}\n</body></html>\n'
     )

@@ -17,9 +17,9 @@ from typing import Any
 
 import jinja2
 
-from report.data import DayReport, Entry, RepositoryDay
+from report.data import DayCount, DayReport, Entry, RepositoryDay
 from report.markdown_text import cell, inline, slug, truncate
-from report.schema import IMPORTANCE_ORDER, Analysis
+from report.schema import IMPORTANCE_ORDER, Analysis, ChangeType, Importance
 
 # the languages there are templates for: the one list every part of the service uses
 LANGUAGES = ("zh-CN", "en")
@@ -112,6 +112,10 @@ def render_markdown_pieces(
         warnings=[_capped(w, "note") for w in report.warnings],
         offset=_offsets(report),
         usage=report.usage,
+        glance=_glance(report),
+        overview=_overview(report),
+        trends=_trends(report),
+        people=_people(report) if report.people else [],
         repos=_Views(report, labels),
     )
     return split_markdown(parts, size)
@@ -321,3 +325,173 @@ def _entry_view(entry: Entry, repo_anchor: str, labels: Any) -> _EntryView:
 def _code(text: str) -> str:
     """Text shown inside a code span: backticks and line breaks removed."""
     return " ".join(text.replace("`", "'").split())
+
+
+# --- the day as a whole: at a glance, the repositories, the trends, the people ---------------
+
+GLANCE_ITEMS = 5
+GLANCE_SENTENCE = 240
+CHART_DAYS = 14
+CHART_WIDTH = 20  # characters of the longest bar
+AREAS_SHOWN = 5
+PEOPLE_SHOWN = 30
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a stored summary (both languages' full stops), capped."""
+    match = re.match(r"(.+?[.!?。！？])(\s|$)", text.strip(), re.S)
+    return truncate(match[1] if match else text.strip(), GLANCE_SENTENCE)
+
+
+def _glance_rank(entry: Entry) -> tuple[int, int, int, int, float]:
+    a = entry.analysis
+    assert a is not None
+    return (
+        0 if a.breaking_change else 1,
+        0 if a.change_type is ChangeType.SECURITY else 1,
+        IMPORTANCE_ORDER.index(a.importance),
+        0 if any(r.strip() for r in a.risks) else 1,
+        -entry.committed_at.timestamp(),
+    )
+
+
+def _glance(report: DayReport) -> list[dict[str, Any]]:
+    """The few things that mattered: breaking changes, security fixes, high importance, risks.
+
+    Every line is a stored analysis's own words (its summary's first sentence, its first
+    risk), citing its commit; nothing is written here that no analysis said.
+    """
+    analysed = [e for r in report.repositories for e in r.entries if e.analysis is not None]
+    chosen = [
+        e
+        for e in sorted(analysed, key=_glance_rank)
+        if e.analysis is not None
+        and (
+            e.analysis.breaking_change
+            or e.analysis.change_type is ChangeType.SECURITY
+            or e.analysis.importance is Importance.HIGH
+        )
+    ][:GLANCE_ITEMS]
+    items = []
+    for entry in chosen:
+        a = entry.analysis
+        assert a is not None
+        risk = next((r for r in a.risks if r.strip()), "")
+        items.append(
+            {
+                "importance": a.importance.value,
+                "repository": inline(entry.repository),
+                "short_sha": entry.sha[:7],
+                "url": entry.url,
+                "sentence": inline(_first_sentence(a.summary)),
+                "breaking": a.breaking_change,
+                "security": a.change_type is ChangeType.SECURITY,
+                "risk": inline(_first_sentence(risk)) if risk else "",
+            }
+        )
+    return items
+
+
+def _overview(report: DayReport) -> dict[str, Any] | None:
+    """Every repository of the report with its counts; those without commits said so."""
+    if len(report.repositories) + len(report.quiet) < 2:
+        return None
+    rows = [
+        {
+            "name": cell(repo.name),
+            "anchor": f"r-{slug(repo.name)}",
+            "total": len(repo.entries),
+            "high": len(repo.by_importance(Importance.HIGH)),
+            "medium": len(repo.by_importance(Importance.MEDIUM)),
+            "low": len(repo.by_importance(Importance.LOW)),
+            "pending": len(repo.pending),
+        }
+        for repo in report.repositories
+        if repo.entries
+    ]
+    quiet = sorted({*report.quiet, *(r.name for r in report.repositories if not r.entries)})
+    rows += [{"name": cell(name), "anchor": None, "total": 0} for name in quiet]
+    return {"rows": rows, "pending": any(row.get("pending") for row in rows)}
+
+
+def _churn(entry: Entry) -> int:
+    return entry.coverage.lines_total if entry.coverage is not None else 0
+
+
+def _top_area(area: str) -> str:
+    """The top-level directory of an impact area (``src/auth/x.py`` → ``src/``)."""
+    clean = area.strip().strip("`").lstrip("./")
+    head, sep, _ = clean.partition("/")
+    return f"{head}/" if sep else clean
+
+
+def _areas(entries: Iterable[Entry]) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for entry in entries:
+        if entry.analysis is None:
+            continue
+        for area in {_top_area(s.area) for s in entry.analysis.impact_scope if s.area.strip()}:
+            counts[area] = counts.get(area, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:AREAS_SHOWN]
+
+
+def _trends(report: DayReport) -> dict[str, Any] | None:
+    """Today against the previous seven days, and the last 14 days as bars (text: every mail
+    client shows it; the web page draws the same numbers as an SVG chart)."""
+    if not report.history:
+        return None
+    entries = [e for r in report.repositories for e in r.entries]
+    today = DayCount(
+        report.day,
+        len(entries),
+        sum(1 for e in entries if e.importance is Importance.HIGH),
+        sum(_churn(e) for e in entries),
+    )
+    week = report.history[-7:]
+
+    def compare(value: int, field: str) -> dict[str, Any]:
+        average = sum(getattr(d, field) for d in week) / max(len(week), 1)
+        change = None if average == 0 else round(100 * (value - average) / average)
+        return {"today": value, "average": round(average, 1), "change": change}
+
+    days = [*report.history[-(CHART_DAYS - 1) :], today]
+    longest = max((d.commits for d in days), default=0) or 1
+    return {
+        "commits": compare(today.commits, "commits"),
+        "high": compare(today.high, "high"),
+        "churn": compare(today.churn, "churn"),
+        "days": len(week),
+        "areas": [{"area": _code(a), "count": n} for a, n in _areas(entries)],
+        "chart": [
+            {
+                "day": d.day.strftime("%m-%d"),
+                "commits": d.commits,
+                "high": d.high,
+                "bar": "█" * round(CHART_WIDTH * d.commits / longest) or ("▏" if d.commits else ""),
+                "today": d.day == report.day,
+            }
+            for d in days
+        ],
+    }
+
+
+def _people(report: DayReport) -> list[dict[str, Any]]:
+    """One row per author: commits, importance mix, lines changed, areas touched."""
+    by_author: dict[str, list[Entry]] = {}
+    for repo in report.repositories:
+        for entry in repo.entries:
+            by_author.setdefault(entry.author or "—", []).append(entry)
+    rows = []
+    for author, entries in sorted(by_author.items(), key=lambda item: (-len(item[1]), item[0])):
+        rows.append(
+            {
+                "author": cell(truncate(author, FIELD_LIMITS["author"])),
+                "commits": len(entries),
+                "high": sum(1 for e in entries if e.importance is Importance.HIGH),
+                "medium": sum(1 for e in entries if e.importance is Importance.MEDIUM),
+                "low": sum(1 for e in entries if e.importance is Importance.LOW),
+                "churn": sum(_churn(e) for e in entries),
+                "areas": ", ".join(f"`{_code(a)}`" for a, _ in _areas(entries)[:3]),
+            }
+        )
+    return rows[:PEOPLE_SHOWN]

@@ -77,7 +77,7 @@ def list_reports() -> ResponseReturnValue:
     if request.accept_mimetypes.best == "application/json":
         return jsonify(reports)
     body = inline_styles(render_template("reports.html", reports=reports))
-    return Response(html_document(body, "commit-digest reports"), mimetype="text/html")
+    return Response(html_document(body, "commit-digest reports", page=True), mimetype="text/html")
 
 
 def _variant(report: Report) -> dict[str, str]:
@@ -118,7 +118,9 @@ def report_markdown(day_text: str) -> ResponseReturnValue:
 def report_html(day_text: str) -> ResponseReturnValue:
     report = _report_for(day_text)
     return Response(
-        html_document(markdown_to_html(report.markdown), f"commit-digest {report.day.isoformat()}"),
+        html_document(
+            markdown_to_html(report.markdown), f"commit-digest {report.day.isoformat()}", page=True
+        ),
         mimetype="text/html",
     )
 

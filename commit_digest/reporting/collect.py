@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import Text, cast, or_, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from commit_digest.config import Settings
 from commit_digest.models import Analysis as AnalysisRow
 from commit_digest.models import Commit, CommitOverride, Repository
-from report.data import Coverage, DayReport, Entry, RepositoryDay, Usage
+from report.data import Coverage, DayCount, DayReport, Entry, RepositoryDay, Usage
 from report.days import day_window
 from report.schema import Analysis, Importance
 
@@ -81,11 +81,51 @@ def collect_day(
     for row in session.execute(statement):
         grouped[row.full_name].append(_entry(row, settings))
     names = sorted(set(grouped) | set(repositories or ()))
+    known = (
+        set(repositories)
+        if repositories
+        else set(session.execute(select(Repository.full_name)).scalars())
+    )
     return DayReport(
         day=day,
         timezone=zone,
         repositories=tuple(RepositoryDay(name=n, entries=tuple(grouped.get(n, ()))) for n in names),
+        quiet=tuple(sorted(known - set(grouped))),
+        history=history(session, day, zone, repositories),
+        people=settings.report_people,
     )
+
+
+HISTORY_DAYS = 13  # with the day itself, the report's 14-day chart
+
+
+def history(
+    session: Session, day: date, zone: ZoneInfo, repositories: Sequence[str] | None = None
+) -> tuple[DayCount, ...]:
+    """The days before ``day`` (oldest first) in numbers: commits, high importance, lines."""
+    first, _ = day_window(day - timedelta(days=HISTORY_DAYS), zone)
+    start, _ = day_window(day, zone)
+    importance = func.coalesce(CommitOverride.importance, AnalysisRow.importance)
+    statement = (
+        select(Commit.landed_at, importance.label("importance"), AnalysisRow.lines_total)
+        .select_from(Commit)
+        .outerjoin(AnalysisRow, AnalysisRow.commit_id == Commit.id)
+        .outerjoin(CommitOverride, CommitOverride.commit_id == Commit.id)
+        .where(Commit.landed_at >= first, Commit.landed_at < start)
+        .where(or_(CommitOverride.ignored.is_(None), CommitOverride.ignored.is_(False)))
+    )
+    if repositories:
+        statement = statement.join(Repository, Repository.id == Commit.repository_id).where(
+            Repository.full_name.in_(list(repositories))
+        )
+    counts = {day - timedelta(days=n): [0, 0, 0] for n in range(HISTORY_DAYS, 0, -1)}
+    for landed_at, level, lines in session.execute(statement):
+        bucket = counts.get(landed_at.astimezone(zone).date())
+        if bucket is not None:
+            bucket[0] += 1
+            bucket[1] += level == "high"
+            bucket[2] += lines or 0
+    return tuple(DayCount(d, c, h, churn) for d, (c, h, churn) in counts.items())
 
 
 def _entry(row: Any, settings: Settings) -> Entry:

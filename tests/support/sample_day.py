@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from report.data import Coverage, DayReport, Entry, RepositoryDay, Usage
+from report.data import Coverage, DayCount, DayReport, Entry, RepositoryDay, Usage
 from report.schema import Analysis, Insights, ScopeItem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -164,7 +164,34 @@ def sample_day() -> DayReport:
             usage=Usage(),
         ),
     )
-    return DayReport(date(2026, 2, 3), SHANGHAI, (RepositoryDay(REPO, entries),))
+    return DayReport(
+        date(2026, 2, 3),
+        SHANGHAI,
+        (RepositoryDay(REPO, entries),),
+        quiet=("ai-dynamo/docs",),
+        history=tuple(
+            DayCount(date(2026, 1, 21) + timedelta(days=n), commits, high, churn)
+            for n, (commits, high, churn) in enumerate(HISTORY)
+        ),
+    )
+
+
+# 13 days before the sample day: (commits, high importance, lines changed)
+HISTORY = (
+    (4, 1, 310),
+    (7, 0, 820),
+    (0, 0, 0),
+    (0, 0, 0),
+    (5, 1, 400),
+    (9, 2, 1_900),
+    (3, 0, 120),
+    (6, 1, 700),
+    (8, 0, 950),
+    (0, 0, 0),
+    (2, 0, 60),
+    (5, 1, 530),
+    (4, 0, 210),
+)
 
 
 def many_commits(count: int) -> DayReport:
