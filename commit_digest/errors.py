@@ -44,6 +44,14 @@ class LLMUnavailable(CommitDigestError):
         self.retry_after = retry_after
 
 
+class LLMStreamCut(LLMUnavailable):
+    """The server ended a streamed answer before it was finished.
+
+    llama-cpp-python's server does this to the running request when another one arrives
+    (``interrupt_requests``): the server takes one request at a time and says so this way.
+    """
+
+
 class LLMOutputInvalid(CommitDigestError):
     """The LLM's answer was cut off, not JSON, or did not match the analysis schema."""
 

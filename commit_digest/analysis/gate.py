@@ -9,7 +9,9 @@ The limit adapts, so the defaults need no tuning: it starts at 1, grows by about
 ``limit`` successes while the time per token holds, eases off when it stretches (requests
 queue inside the server), and halves on a timeout, a 429, a 5xx or a refused connection.
 ``LLM_CONCURRENCY`` caps it. A one-slot CPU server (llama.cpp) settles at 1–2; a hosted API
-grows to the cap.
+grows to the cap. A server that answers a second request by cutting the first one short
+(llama-cpp-python's ``interrupt_requests``) teaches a ceiling: the limit that cut it, minus
+one, remembered for ``CEILING_SECONDS`` so the gate stops probing for a place that is not there.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import structlog
 log = structlog.get_logger(__name__)
 
 LEASE_SECONDS = 60.0
+CEILING_SECONDS = 3600
 POLL_SECONDS = 0.5
 GROW_WHILE = 1.3  # seconds per token within this factor of the best seen: room for one more
 EASE_ABOVE = 1.8  # beyond this factor the server queues requests: take one fewer
@@ -75,6 +78,10 @@ class Gate:
         return f"{self.prefix}commit-digest:llm:best-seconds-per-token"
 
     @property
+    def _ceiling(self) -> str:
+        return f"{self.prefix}commit-digest:llm:ceiling"
+
+    @property
     def _waiting(self) -> str:
         return f"{self.prefix}commit-digest:llm:waiting"
 
@@ -119,11 +126,22 @@ class Gate:
         best = min(best * 1.02, per_token)
         self.client.set(self._best, best)
         limit = min(float(self.client.get(self._limit) or 1), float(self.cap))
-        if per_token <= best * GROW_WHILE and limit < self.cap:
-            limit = min(self.cap, limit + 1 / max(limit, 1))
+        ceiling = min(float(self.client.get(self._ceiling) or self.cap), float(self.cap))
+        if per_token <= best * GROW_WHILE and limit < ceiling:
+            limit = min(ceiling, limit + 1 / max(limit, 1))
         elif per_token > best * EASE_ABOVE and limit > 1:
             limit = max(1.0, limit - 0.5)
         self.client.set(self._limit, limit)
+
+    def interrupted(self) -> None:
+        """A request was cut short by the next one: no more at once than one fewer, for a while."""
+        limit = min(float(self.client.get(self._limit) or 1), float(self.cap))
+        ceiling = max(1.0, float(int(limit)) - 1)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(self._ceiling, ceiling, ex=CEILING_SECONDS)
+        pipe.set(self._limit, ceiling)
+        pipe.execute()
+        log.info("llm.gate.ceiling", limit=ceiling, reason="answer cut short by the next request")
 
     def overloaded(self, reason: str) -> None:
         """Halve the limit after a timeout, a 429, a 5xx or a refused connection."""

@@ -40,6 +40,7 @@ from commit_digest.errors import (
     LLMOutputInvalid,
     LLMPromptTooLong,
     LLMRejected,
+    LLMStreamCut,
     LLMUnavailable,
 )
 from commit_digest.metrics import Metrics
@@ -154,6 +155,9 @@ class OpenAIAnalyzer:
             started = time.monotonic()
             try:
                 result = self._measured(prompt, max_output_tokens)
+            except LLMStreamCut:
+                self._gate.interrupted()
+                raise
             except LLMUnavailable as error:
                 self._gate.overloaded(type(error.__cause__).__name__ if error.__cause__ else "5xx")
                 raise
@@ -320,7 +324,10 @@ class OpenAIAnalyzer:
                     finish_reason = choice.finish_reason or finish_reason
         text = "".join(content)
         if finish_reason is None:
-            raise LLMUnavailable(f"the LLM server at {self._where} ended its answer unfinished")
+            raise LLMStreamCut(
+                f"the LLM server at {self._where} ended its answer unfinished (another request "
+                "cut it short: the server takes one at a time)"
+            )
         if usage is None:
             counter = token_counter(self._settings.openai_model)
             usage = CompletionUsage(

@@ -30,7 +30,7 @@ def test_a_one_slot_server_with_four_worker_processes_analyses_every_commit_once
     outcome = stack.finish(fast_timeout=120)
     requests = len(stack.llm.requests)
     analyzers = dict(stack.analyzers())
-    timeouts = stack.count_logged("did not answer within")
+    timeouts = stack.count_logged("was silent for")
     stack.note(
         f"LLM requests={requests} for {outcome.accepted} commits, analyzers={analyzers}, "
         f"timeouts logged={timeouts}, answers abandoned={stack.llm.abandoned}"
@@ -41,3 +41,32 @@ def test_a_one_slot_server_with_four_worker_processes_analyses_every_commit_once
     assert requests == 14
     assert timeouts == 0
     assert stack.llm.abandoned == 0
+
+
+@pytest.mark.timeout(300)
+def test_a_server_that_cuts_the_running_answer_short_teaches_the_gate_its_ceiling(
+    make_stack: Callable[..., FaultStack], record: Callable[..., None]
+) -> None:
+    """llama-cpp-python's server ends the answer it is streaming when another request arrives.
+    The gate grows to two after its first success, one answer is cut, and from then on the
+    ceiling of one holds: every commit by the LLM, at most one request lost to the probing.
+    """
+    stack = make_stack("llm-interrupting", concurrency=4, env={"LLM_TIMEOUT": "6"})
+    stack.llm.one_slot = True
+    stack.llm.interrupts = True
+    stack.llm.latency = 0.5
+    stack.llm.token_gap = 0.3
+    stack.build_stream(pushes=1, commits_per_push=14, repos=1)
+    stack.drive(interval=0.0)
+    outcome = stack.finish(fast_timeout=180)
+    requests = len(stack.llm.requests)
+    analyzers = dict(stack.analyzers())
+    stack.note(
+        f"LLM requests={requests} for {outcome.accepted} commits, analyzers={analyzers}, "
+        f"answers cut short={stack.llm.interrupted}"
+    )
+    check(stack, outcome, record)
+    assert outcome.accepted == 14
+    assert analyzers == {"llm": 14}
+    assert stack.llm.interrupted <= 1
+    assert requests <= 15

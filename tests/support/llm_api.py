@@ -193,6 +193,12 @@ class LLMStandIn:
         # (POST /api/show) or None (only in its refusals)
         self.context_window: int | None = None
         self.window_style: str | None = None
+        # interrupts (with one_slot): a request arriving while another is answered cuts that
+        # one short — its stream ends without a finish_reason — as llama-cpp-python's server
+        # does (interrupt_requests); `interrupted` counts the answers cut
+        self.interrupts = False
+        self.interrupted = 0
+        self._cut: threading.Event | None = None
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -251,6 +257,8 @@ class LLMStandIn:
             self.pieces = 4
             self.context_window = None
             self.window_style = None
+            self.interrupts = False
+            self.interrupted = 0
 
     # --- scripting -----------------------------------------------------------------------------
 
@@ -464,10 +472,14 @@ def _handler_for(stand_in: LLMStandIn) -> type[BaseHTTPRequestHandler]:
             answer, delay, stall = stand_in._answer(request)
             streamed = request.get("stream") is True and answer.status == 200
             if stand_in.one_slot:
+                if stand_in.interrupts and stand_in._cut is not None:
+                    stand_in._cut.set()  # the one being answered ends now
                 with stand_in._slot:
-                    stand_in._wait(stand_in.latency + delay)
+                    cut = threading.Event()
+                    stand_in._cut = cut
+                    cut.wait(stand_in.latency + delay)
                     if streamed:
-                        self._stream(answer, request, stall)
+                        self._stream(answer, request, stall, cut)
             else:
                 stand_in._wait(stand_in.latency + delay)
                 if streamed:
@@ -475,7 +487,13 @@ def _handler_for(stand_in: LLMStandIn) -> type[BaseHTTPRequestHandler]:
             if not streamed:
                 self._send(answer)
 
-        def _stream(self, answer: Answer, request: dict[str, Any], stall: float) -> None:
+        def _stream(
+            self,
+            answer: Answer,
+            request: dict[str, Any],
+            stall: float,
+            cut: threading.Event | None = None,
+        ) -> None:
             """Send ``answer`` as chat.completion.chunk events in a chunked HTTP body."""
             body = answer.body
             choice = body["choices"][0]
@@ -503,6 +521,10 @@ def _handler_for(stand_in: LLMStandIn) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 for index, event in enumerate([*events, None]):
+                    if event is not None and index > 0 and cut is not None and cut.is_set():
+                        with stand_in._lock:
+                            stand_in.interrupted += 1
+                        event = None  # cut short: [DONE] with no finish_reason sent
                     data = (
                         b"data: [DONE]\n\n"
                         if event is None
@@ -510,10 +532,15 @@ def _handler_for(stand_in: LLMStandIn) -> type[BaseHTTPRequestHandler]:
                     )
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                     self.wfile.flush()
+                    if event is None:
+                        break
                     if index == 1 and stall:
                         stand_in._wait(stall)
                     elif 1 <= index < len(events) - 1:
-                        stand_in._wait(stand_in.token_gap)
+                        if cut is not None:
+                            cut.wait(stand_in.token_gap)
+                        else:
+                            stand_in._wait(stand_in.token_gap)
                 self.wfile.write(b"0\r\n\r\n")
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
