@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 
-from commit_digest.models import Analysis, Commit, Repository
+from commit_digest.models import Analysis, Commit, CommitComment, CommitOverride, Repository
 from commit_digest.runtime import Runtime
 
 
@@ -82,3 +84,99 @@ def analysis_json(commit: Commit, row: Analysis | None) -> dict[str, Any]:
         }
     )
     return data
+
+
+@dataclass(frozen=True)
+class CommitFilters:
+    """What the archive's search narrows the stored commits to (every field optional)."""
+
+    text: str = ""  # in the commit message
+    repository: str = ""
+    author: str = ""  # name or login, a part of it
+    importance: str = ""  # high, medium, low, pending
+    change_type: str = ""
+    since: date | None = None  # landed on or after, UTC days
+    until: date | None = None  # landed on or before
+
+
+PAGE_SIZE = 50
+
+
+def search_commits(
+    rt: Runtime, filters: CommitFilters, page: int = 1
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the stored commits that match, newest first, and how many match in all."""
+    importance = func.coalesce(CommitOverride.importance, Analysis.importance)
+    statement = (
+        select(
+            Repository.full_name,
+            Commit.sha,
+            Commit.message,
+            Commit.author_name,
+            Commit.author_login,
+            Commit.landed_at,
+            importance.label("importance"),
+            Analysis.change_type,
+        )
+        .select_from(Commit)
+        .join(Repository, Repository.id == Commit.repository_id)
+        .outerjoin(Analysis, Analysis.commit_id == Commit.id)
+        .outerjoin(CommitOverride, CommitOverride.commit_id == Commit.id)
+    )
+    conditions: list[ColumnElement[bool]] = []
+    if filters.text:
+        conditions.append(Commit.message.ilike(f"%{_like(filters.text)}%", escape="\\"))
+    if filters.repository:
+        conditions.append(Repository.full_name == filters.repository)
+    if filters.author:
+        pattern = f"%{_like(filters.author)}%"
+        conditions.append(
+            or_(
+                Commit.author_name.ilike(pattern, escape="\\"),
+                Commit.author_login.ilike(pattern, escape="\\"),
+            )
+        )
+    if filters.importance == "pending":
+        conditions.append(Analysis.id.is_(None))
+    elif filters.importance:
+        conditions.append(importance == filters.importance)
+    if filters.change_type:
+        conditions.append(Analysis.change_type == filters.change_type)
+    if filters.since:
+        conditions.append(Commit.landed_at >= datetime.combine(filters.since, time(), UTC))
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), time(), UTC)
+        conditions.append(Commit.landed_at < end)
+    statement = statement.where(*conditions)
+    with rt.session() as session:
+        total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+        rows = session.execute(
+            statement.order_by(Commit.landed_at.desc(), Commit.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((max(page, 1) - 1) * PAGE_SIZE)
+        ).all()
+    return [
+        {
+            "repository": row.full_name,
+            "sha": row.sha,
+            "subject": (row.message.strip().splitlines() or [""])[0][:300],
+            "author": row.author_name or row.author_login or "—",
+            "landed_at": row.landed_at.isoformat(),
+            "importance": row.importance or "pending",
+            "change_type": row.change_type,
+        }
+        for row in rows
+    ], int(total)
+
+
+def _like(text: str) -> str:
+    """``text`` for a LIKE pattern: its own % and _ taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def comment_id_of(rt: Runtime, commit_id: int) -> int | None:
+    """The id of the commit's comment on GitHub, once posted."""
+    with rt.session() as session:
+        return session.execute(
+            select(CommitComment.github_comment_id).where(CommitComment.commit_id == commit_id)
+        ).scalar_one_or_none()
