@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,7 +36,9 @@ def test_token_inside_url_password_never_leaks_a_part(head: str, tail: str, body
     """Any token inside any URL password is redacted together with the password around it."""
     text = f"url = 'https://user:{head}-ghp_{body}-{tail}@example.com/x'"
 
-    redacted = redact_secrets(text).text
+    # the markers name the kind of secret ("[REDACTED:github-token]"): a part that happens to
+    # be a word of a marker ("github") is not a leak
+    redacted = re.sub(r"\[REDACTED:[^\]]*\]", "", redact_secrets(text).text)
 
     assert [p for p in (head, tail, body) if p in redacted] == []
 
