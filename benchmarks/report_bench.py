@@ -290,7 +290,7 @@ def _reset_peak() -> None:
 
 def measure_child(database_url: str, day: date) -> dict[str, float]:
     """In a fresh process: build the day's report, each step timed and its memory peak noted."""
-    import commit_digest.reporting.job as reporting
+    import commit_digest.reporting.build as reporting
     from commit_digest.config import load_settings
     from commit_digest.runtime import Runtime
 
