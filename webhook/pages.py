@@ -89,9 +89,7 @@ def list_reports() -> ResponseReturnValue:
         ]
     if request.accept_mimetypes.best == "application/json":
         return jsonify(reports)
-    body = inline_styles(
-        render_template("reports.html", reports=reports, search=_link("/commits"))
-    )
+    body = inline_styles(render_template("reports.html", reports=reports, search=_link("/commits")))
     return Response(html_document(body, "commit-digest reports", page=True), mimetype="text/html")
 
 
