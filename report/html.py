@@ -63,7 +63,11 @@ STYLES = {
     "h3": "font-size:16px;margin:22px 0 8px;color:#1f2328;",
     "h4": "font-size:15px;margin:18px 0 6px;color:#1f2328;",
     "p": "margin:0 0 10px;line-height:1.6;",
-    "table": "border-collapse:collapse;margin:0 0 14px;font-size:13px;",
+    # a table wider than a phone scrolls inside itself, not the page
+    "table": (
+        "border-collapse:collapse;margin:0 0 14px;font-size:13px;"
+        "display:block;max-width:100%;overflow-x:auto;"
+    ),
     "th": "border:1px solid #d1d9e0;padding:6px 10px;background:#f6f8fa;text-align:left;",
     "td": "border:1px solid #d1d9e0;padding:6px 10px;vertical-align:top;",
     "blockquote": ("margin:0 0 12px;padding:4px 12px;border-left:4px solid #d1d9e0;color:#59636e;"),

@@ -332,7 +332,7 @@ def _code(text: str) -> str:
 GLANCE_ITEMS = 5
 GLANCE_SENTENCE = 240
 CHART_DAYS = 14
-CHART_WIDTH = 20  # characters of the longest bar
+CHART_WIDTH = 12  # characters of the longest bar (fits a phone's width)
 AREAS_SHOWN = 5
 PEOPLE_SHOWN = 30
 
