@@ -97,7 +97,12 @@ VARIABLES: tuple[Variable, ...] = (
         default="3000",
     ),
     Variable("LLM_MAX_OUTPUT_TOKENS", "LLM", "most tokens of one answer", default="1000"),
-    Variable("LLM_TIMEOUT", "LLM", "seconds to wait for one answer", default="120"),
+    Variable(
+        "LLM_TIMEOUT",
+        "LLM",
+        "the longest silence, in seconds, before the first token or between two (answers are streamed: a slow but steady one is never cut)",
+        default="120",
+    ),
     Variable(
         "LLM_PROMPT_VERSION",
         "LLM",
