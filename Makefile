@@ -28,8 +28,8 @@ test-faults: $(STAMP) ## run the fault-injection scenarios (real processes, one 
 
 CHROMIUM ?= /usr/bin/chromium
 
-browser-deps: ## install Debian's Chromium and CJK fonts for the browser tests (needs root)
-	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+browser-deps: ## install Debian's Chromium, CJK and emoji fonts for the browser tests (needs root)
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-noto-color-emoji; }
 
 test-browser: $(STAMP) browser-deps ## the report and archive pages in a real Chromium (screenshots in var/screenshots)
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -m browser tests/browser $(PYTEST_ARGS)
