@@ -371,10 +371,7 @@ class OpenAIAnalyzer:
                 retry_after=retry_after(error.response.headers),
             )
         if status >= 500 and _too_long(error):  # llama-cpp-python answers 500 to some
-            window = window_from_error(f"{error.message} {error.body!r}")
-            return LLMPromptTooLong(
-                f"the LLM server at {self._where} refused the prompt as too long", window
-            )
+            return self._too_long_error(error)
         if status in (408, 409) or status >= 500:
             return LLMUnavailable(
                 f"the LLM server at {self._where} answered {status}{code}",
@@ -389,16 +386,8 @@ class OpenAIAnalyzer:
                 f"check OPENAI_MODEL ({model!r}) and that OPENAI_BASE_URL "
                 "points at the API root, usually ending in /v1"
             )
-        elif error.code == "context_length_exceeded" or _too_long(error):
-            window = window_from_error(f"{error.message} {error.body!r}")
-            return LLMPromptTooLong(
-                f"the LLM server at {self._where} refused the prompt as too long for "
-                f"{model!r}"
-                + (f" (context window {window:,} tokens)" if window else "")
-                + "; it is sent again smaller, but LLM_INPUT_TOKEN_BUDGET or "
-                "LLM_MAX_OUTPUT_TOKENS may be set above what the model holds",
-                window,
-            )
+        elif _too_long(error):
+            return self._too_long_error(error)
         else:
             hint = (
                 f"check that OPENAI_MODEL ({model!r}) and OPENAI_BASE_URL name a server "
@@ -406,6 +395,17 @@ class OpenAIAnalyzer:
             )
         return LLMRejected(
             f"the LLM server at {self._where} refused the request ({status}{code}): {hint}"
+        )
+
+    def _too_long_error(self, error: openai.APIStatusError) -> LLMPromptTooLong:
+        window = window_from_error(f"{error.message} {error.body!r}")
+        return LLMPromptTooLong(
+            f"the LLM server at {self._where} refused the prompt as too long for "
+            f"{self._settings.openai_model!r}"
+            + (f" (context window {window:,} tokens)" if window else "")
+            + "; it is sent again smaller, but LLM_INPUT_TOKEN_BUDGET or "
+            "LLM_MAX_OUTPUT_TOKENS may be set above what the model holds",
+            window,
         )
 
     def _result(self, completion: ChatCompletion, mode: Mode, max_output_tokens: int) -> LLMResult:
