@@ -122,6 +122,10 @@ class Commit(Base):
     retry_at: Mapped[datetime | None]
     analysed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # the pull request it came in through, as GitHub's commit → pulls lookup named it
+    pull_number: Mapped[int | None] = mapped_column(Integer)
+    pull_title: Mapped[str | None] = mapped_column(Text)
+    pull_url: Mapped[str | None] = mapped_column(Text)
 
     repository: Mapped[Repository] = relationship(lazy="joined")
     analysis: Mapped[Analysis | None] = relationship(back_populates="commit", uselist=False)

@@ -37,6 +37,15 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class PullRequest:
+    """The pull request a commit came in through (GitHub's commit → pulls lookup, stored)."""
+
+    number: int
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Entry:
     """One commit of the day, with its analysis (None while it is still pending)."""
 
@@ -54,6 +63,7 @@ class Entry:
     usage: Usage = Usage()
     importance_set_by: str | None = None  # a person's /digest importance replaced the analysis's
     redactions: int = 0
+    pull: PullRequest | None = None
 
     @property
     def subject(self) -> str:

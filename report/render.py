@@ -84,6 +84,7 @@ class _EntryView:
     recommendations: list[str]
     notes: list[str]
     heuristic: bool
+    pull: dict[str, Any] | None
 
 
 def render_markdown(report: DayReport, language: str) -> str:
@@ -228,6 +229,7 @@ def _sort_key(entry: Entry) -> tuple[float, str]:
 def _repository_view(repo: RepositoryDay, report: DayReport, labels: Any) -> dict[str, Any]:
     anchor = f"r-{slug(repo.name)}"
     entries = sorted(repo.entries, key=_sort_key)
+    views = {e.sha: _entry_view(e, anchor, labels) for e in entries}
     sections = []
     for importance in IMPORTANCE_ORDER:
         chosen = [e for e in entries if e.importance is importance]
@@ -237,7 +239,7 @@ def _repository_view(repo: RepositoryDay, report: DayReport, labels: Any) -> dic
                 {
                     "key": importance.value,
                     "anchor": f"{anchor}-{importance.value}",
-                    "entries": [_entry_view(e, anchor, labels) for e in chosen],
+                    "entries": [views[e.sha] for e in chosen],
                     "compact": compact,
                     "list_in_toc": not compact,
                 }
@@ -248,7 +250,7 @@ def _repository_view(repo: RepositoryDay, report: DayReport, labels: Any) -> dic
             {
                 "key": "pending",
                 "anchor": f"{anchor}-pending",
-                "entries": [_entry_view(e, anchor, labels) for e in pending],
+                "entries": [views[e.sha] for e in pending],
                 "compact": False,
                 "list_in_toc": True,
             }
@@ -274,6 +276,7 @@ def _repository_view(repo: RepositoryDay, report: DayReport, labels: Any) -> dic
         "usage": repo.usage,
         "heuristic_count": sum(1 for e in entries if e.analyzer == "heuristic"),
         "sections": sections,
+        "pulls": _pull_groups(entries, views),
     }
 
 
@@ -319,7 +322,45 @@ def _entry_view(entry: Entry, repo_anchor: str, labels: Any) -> _EntryView:
         else [],
         notes=notes,
         heuristic=entry.analyzer == "heuristic",
+        pull=_pull_view(entry),
     )
+
+
+def _pull_view(entry: Entry) -> dict[str, Any] | None:
+    if entry.pull is None:
+        return None
+    return {
+        "number": entry.pull.number,
+        "title": _capped(entry.pull.title, "subject"),
+        "url": entry.pull.url,
+        # a squash commit's subject is its PR's title and number: not said twice
+        "title_differs": not entry.subject.startswith(entry.pull.title.strip()),
+    }
+
+
+def _pull_groups(entries: list[Entry], views: dict[str, _EntryView]) -> list[dict[str, Any]]:
+    """The pull requests the day's commits came in through, each with its commits (newest first).
+
+    A squash- or merge-commit stands for its pull request alone; a rebase-merged one brings
+    several commits, all listed under it.
+    """
+    groups: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        if entry.pull is None:
+            continue
+        group = groups.get(entry.pull.number)
+        if group is None:
+            group = groups[entry.pull.number] = {**(_pull_view(entry) or {}), "commits": []}
+        view = views[entry.sha]
+        group["commits"].append(
+            {
+                "short_sha": view.short_sha,
+                "anchor": view.anchor,
+                "url": view.url,
+                "mark": entry.importance.value if entry.importance else "pending",
+            }
+        )
+    return sorted(groups.values(), key=lambda g: -int(g["number"]))
 
 
 def _code(text: str) -> str:
@@ -387,6 +428,7 @@ def _glance(report: DayReport) -> list[dict[str, Any]]:
                 "breaking": a.breaking_change,
                 "security": a.change_type is ChangeType.SECURITY,
                 "risk": inline(_first_sentence(risk)) if risk else "",
+                "pull": _pull_view(entry),
             }
         )
     return items

@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from commit_digest.analysis.github import PullRef
 from commit_digest.analysis.results import AnalysisResult, StoredCommit
 from commit_digest.models import Analysis as AnalysisRow
 from commit_digest.models import Commit
 from commit_digest.runtime import Runtime
 from commit_digest.storage import rowcount, upsert
+
+PULL_TITLE_LIMIT = 500  # characters of a pull request's title kept
 
 
 def claim_commit(
@@ -123,6 +126,19 @@ def store_result(
         update(Commit)
         .where(Commit.id == commit_id)
         .values(analysed_at=now, started_at=None, claimed_by=None, retry_at=None, last_error=None)
+    )
+
+
+def store_pull(session: Session, commit_id: int, pull: PullRef | None) -> None:
+    """Record the pull request the commit came in through (None: it came in through none)."""
+    session.execute(
+        update(Commit)
+        .where(Commit.id == commit_id)
+        .values(
+            pull_number=pull.number if pull else None,
+            pull_title=pull.title[:PULL_TITLE_LIMIT] if pull else None,
+            pull_url=pull.url if pull else None,
+        )
     )
 
 

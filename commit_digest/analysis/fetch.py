@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import structlog
 
+from commit_digest.analysis.github import PullRef
 from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.results import AnalysisResult, RetryLater, StoredCommit
 from commit_digest.errors import (
@@ -59,6 +60,24 @@ def gather_input(
         remaining = github.rate_limit_remaining()
         if remaining is not None:
             rt.metrics.gauge("github_rate_limit_remaining", remaining)
+
+
+# what ``pull_request_of`` returns when GitHub could not say: the stored link is left as it is
+UNKNOWN = "unknown"
+
+
+def pull_request_of(rt: Runtime, commit: StoredCommit) -> PullRef | str | None:
+    """The pull request the commit came in through, None for none, ``UNKNOWN`` on failure.
+
+    One more API call per commit, made only when GitHub is reachable with credentials; a
+    failure never holds the analysis up (the report then shows the commit without its PR).
+    """
+    github = rt.github(commit.installation_id)
+    try:
+        return github.pull_of_commit(commit.repository, commit.sha)
+    except (CommitGone, GitHubError, GitHubRateLimited, GitHubUnavailable) as error:
+        log.info("analysis.pull_lookup.failed", error=str(error))
+        return UNKNOWN
 
 
 def input_from_delivery(commit: StoredCommit) -> CommitInput:

@@ -38,6 +38,7 @@ COMPARE_PER_PAGE = 250  # GitHub's page of a comparison's commits
 # the most commits one push is walked for (ten of GitHub's pages): a force push onto an
 # unrelated history could otherwise list hundreds of thousands; the rest are logged as skipped
 MAX_COMPARE_COMMITS = 2_500
+PULLS_PER_PAGE = 30  # the pull requests of one commit asked for
 LIST_PER_PAGE = 100  # GitHub's maximum page for commit and comment lists
 # GitHub names no wait for a secondary limit without Retry-After, only "at least one minute"
 SECONDARY_LIMIT_WAIT = 60.0
@@ -50,6 +51,16 @@ class CommentRef:
     id: int
     body: str
     user_login: str | None
+
+
+@dataclass(frozen=True)
+class PullRef:
+    """The pull request a commit came in through: number, title, link, and whether merged."""
+
+    number: int
+    title: str
+    url: str
+    merged: bool
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,10 @@ class GitHub(Protocol):
 
     def react_to_commit_comment(self, repository: str, comment_id: int, content: str) -> None:
         """Add a reaction (``+1``, ``confused``, ``eyes``, …) to a comment on a commit."""
+        ...
+
+    def pull_of_commit(self, repository: str, sha: str) -> PullRef | None:
+        """The pull request the commit came in through (merged first), or None."""
         ...
 
     def rate_limit_remaining(self) -> int | None:
@@ -278,6 +293,18 @@ class PyGithubClient:
         with self._mapped_errors(f"reacting to comment {comment_id} of {repository}"):
             gh.get_repo(repository).get_comment(comment_id).create_reaction(content)
 
+    def pull_of_commit(self, repository: str, sha: str) -> PullRef | None:
+        gh = self._client_for(repository)
+        with self._mapped_errors(f"listing the pull requests of {sha[:12]} in {repository}"):
+            # one page is plenty: a commit is in more than PULLS_PER_PAGE pull requests only on
+            # a long-lived branch merged again and again, and the merged one comes first
+            _, pulls = gh.requester.requestJsonAndCheck(
+                "GET",
+                f"/repos/{repository}/commits/{sha}/pulls",
+                parameters={"per_page": PULLS_PER_PAGE},
+            )
+        return chosen_pull(pulls if isinstance(pulls, list) else [], sha)
+
     def rate_limit_remaining(self) -> int | None:
         if self._last_requester is None:
             return None
@@ -419,6 +446,34 @@ class PyGithubClient:
         ):
             return SECONDARY_LIMIT_WAIT
         return None
+
+
+def chosen_pull(pulls: list[Any], sha: str) -> PullRef | None:
+    """The pull request a commit came in through, from GitHub's commit → pulls answer.
+
+    The one whose merge (or squash) commit it is, else the earliest merged one, else the
+    lowest-numbered open one; None when it came in through none.
+    """
+    found = [p for p in pulls if isinstance(p, Mapping) and isinstance(p.get("number"), int)]
+    if not found:
+        return None
+
+    def rank(p: Mapping[str, Any]) -> tuple[int, int, str, int]:
+        merged_at = str(p.get("merged_at") or "")
+        return (
+            0 if p.get("merge_commit_sha") == sha and merged_at else 1,
+            0 if merged_at else 1,
+            merged_at,
+            int(p["number"]),
+        )
+
+    best = min(found, key=rank)
+    return PullRef(
+        number=int(best["number"]),
+        title=str(best.get("title") or ""),
+        url=str(best.get("html_url") or ""),
+        merged=bool(best.get("merged_at")),
+    )
 
 
 def _file_change(f: File) -> FileChange:

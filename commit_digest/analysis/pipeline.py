@@ -14,11 +14,19 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from commit_digest.analysis.ask import heuristic_result, llm_result
-from commit_digest.analysis.claims import claim_commit, record_metrics, release_claim, store_result
+from commit_digest.analysis.claims import (
+    claim_commit,
+    record_metrics,
+    release_claim,
+    store_pull,
+    store_result,
+)
 from commit_digest.analysis.comments import comments_enabled, mark_comment_queued
 from commit_digest.analysis.fetch import (
+    UNKNOWN,
     gather_input,
     listed_paths,
+    pull_request_of,
     with_policy,
     without_ignored,
 )
@@ -55,6 +63,11 @@ def analyze_stored_commit(
         )
         language = policy.language
         commit_input, delivery_reason, again = gather_input(rt, commit, retries)
+        pull = (
+            pull_request_of(rt, commit)
+            if commit_input.source == "github" and rt.settings.has_github_credentials
+            else UNKNOWN
+        )
         everything = commit_input
         commit_input, ignored = without_ignored(commit_input, policy)
         if rt.settings.use_llm:
@@ -97,6 +110,8 @@ def analyze_stored_commit(
     with rt.session() as session:
         stored_at = datetime.now(UTC)
         store_result(session, commit.id, task_id, result, language, stored_at)
+        if not isinstance(pull, str):
+            store_pull(session, commit.id, pull)
         if comments_enabled(rt):
             mark_comment_queued(session, commit.id, stored_at)
     record_metrics(rt, commit, result, started=now)

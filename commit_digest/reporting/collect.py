@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -17,7 +18,15 @@ from sqlalchemy.orm import Session
 from commit_digest.config import Settings
 from commit_digest.models import Analysis as AnalysisRow
 from commit_digest.models import Commit, CommitOverride, Repository
-from report.data import Coverage, DayCount, DayReport, Entry, RepositoryDay, Usage
+from report.data import (
+    Coverage,
+    DayCount,
+    DayReport,
+    Entry,
+    PullRequest,
+    RepositoryDay,
+    Usage,
+)
 from report.days import day_window
 from report.schema import Analysis, Importance
 
@@ -50,6 +59,9 @@ def collect_day(
             Commit.author_login,
             Commit.committed_at,
             Commit.landed_at,
+            Commit.pull_number,
+            Commit.pull_title,
+            Commit.pull_url,
             cast(AnalysisRow.body, Text).label("body"),
             AnalysisRow.analyzer,
             AnalysisRow.source,
@@ -162,7 +174,23 @@ def _entry(row: Any, settings: Settings) -> Entry:
         usage=Usage(row.tokens_in, row.tokens_out, row.cost_usd) if analysed else Usage(),
         redactions=row.redactions if analysed else 0,
         importance_set_by=row.override_by if row.override_importance else None,
+        pull=PullRequest(
+            row.pull_number,
+            row.pull_title or "",
+            _pull_url(row.pull_url)
+            or f"{settings.github_web_url}/{row.full_name}/pull/{row.pull_number}",
+        )
+        if row.pull_number is not None
+        else None,
     )
+
+
+_WEB_URL = re.compile(r"https?://[^\s()<>\[\]\\]+")
+
+
+def _pull_url(url: str | None) -> str | None:
+    """The stored link of a pull request when it is a plain web address (it goes into Markdown)."""
+    return url if url and _WEB_URL.fullmatch(url) else None
 
 
 def _omitted(text: str | None) -> tuple[str, ...]:

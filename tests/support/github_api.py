@@ -10,6 +10,7 @@ Served (each also under the Enterprise prefix ``/api/v3``):
 
 - ``GET /repos/{o}/{r}``, ``GET /repos/{o}/{r}/commits/{ref}`` (files 300 a page, 3000 at most),
   ``GET /repos/{o}/{r}/commits?sha=&since=&until=``, ``GET /repos/{o}/{r}/compare/{b}...{h}``
+- ``GET /repos/{o}/{r}/commits/{sha}/pulls`` (the pull requests of ``add_pull``)
 - commit comments: ``GET``/``POST /repos/{o}/{r}/commits/{sha}/comments``,
   ``GET``/``PATCH``/``DELETE /repos/{o}/{r}/comments/{id}``
 - GitHub Apps: ``POST /app/installations/{id}/access_tokens``, ``GET /repos/{o}/{r}/installation``
@@ -151,6 +152,7 @@ class GitHubApiStandIn:
         self._comments: dict[int, dict[str, Any]] = {}
         self._permissions: dict[tuple[str, str], str] = {}  # (repo, login) -> permission
         self._files: dict[tuple[str, str, str], bytes] = {}  # (repo, ref, path) -> content
+        self._pulls: dict[str, list[dict[str, Any]]] = {}  # repo -> pull requests
         self.reactions: list[tuple[str, int, str]] = []  # (repo, comment id, content)
         self._faults: list[_Fault] = []
         self._used: dict[str, int] = {}
@@ -419,6 +421,33 @@ class GitHubApiStandIn:
             else:
                 self._files[(repo, ref, path)] = content
 
+    def add_pull(
+        self,
+        repo: str,
+        number: int,
+        title: str,
+        shas: Sequence[str],
+        *,
+        merged: bool = True,
+        merge_commit_sha: str | None = None,
+    ) -> None:
+        """A pull request of ``repo`` holding ``shas`` (merged unless ``merged`` is false).
+
+        ``GET /repos/{o}/{r}/commits/{sha}/pulls`` lists it for each of them, and for its
+        ``merge_commit_sha`` (the squash or merge commit), as GitHub does.
+        """
+        with self._lock:
+            self._pulls.setdefault(repo, []).append(
+                {
+                    "number": number,
+                    "title": title,
+                    "state": "closed" if merged else "open",
+                    "merged_at": "2026-02-03T09:00:00Z" if merged else None,
+                    "merge_commit_sha": merge_commit_sha,
+                    "shas": [*shas, *([merge_commit_sha] if merge_commit_sha else [])],
+                }
+            )
+
     def set_permission(self, repo: str, login: str, permission: str) -> None:
         """Make ``login`` a collaborator of ``repo`` with admin, write, read or none."""
         with self._lock:
@@ -525,6 +554,7 @@ class GitHubApiStandIn:
             ("GET", re.compile(repo), _get_repo),
             ("GET", re.compile(repo + r"/commits"), _list_commits),
             ("GET", re.compile(repo + r"/commits/(?P<ref>[^/]+)/comments"), _list_comments),
+            ("GET", re.compile(repo + r"/commits/(?P<ref>[^/]+)/pulls"), _list_commit_pulls),
             ("POST", re.compile(repo + r"/commits/(?P<ref>[^/]+)/comments"), _create_comment),
             ("GET", re.compile(repo + r"/commits/(?P<ref>[^/]+)"), _get_commit),
             ("GET", re.compile(repo + r"/compare/(?P<basehead>.+)"), _compare),
@@ -908,6 +938,27 @@ def _list_comments(call: _Call, match: re.Match[str]) -> _Reply:
     comments = call.api.comments(repo.full_name, commit.sha)
     page, headers = call.api._paged(call, comments, default=30, maximum=100)
     return _Reply(200, [call.api._comment_json(call.prefix, c) for c in page], headers)
+
+
+def _list_commit_pulls(call: _Call, match: re.Match[str]) -> _Reply:
+    repo, commit = _comment_target(call, match)
+    with call.api._lock:
+        pulls = [p for p in call.api._pulls.get(repo.full_name, []) if commit.sha in p["shas"]]
+    body = [
+        {
+            "url": call.api._api(call.prefix, f"/repos/{repo.full_name}/pulls/{p['number']}"),
+            "html_url": f"https://github.com/{repo.full_name}/pull/{p['number']}",
+            "number": p["number"],
+            "state": p["state"],
+            "title": p["title"],
+            "user": call.api._user_json(call.prefix, "octocat"),
+            "merged_at": p["merged_at"],
+            "merge_commit_sha": p["merge_commit_sha"],
+        }
+        for p in pulls
+    ]
+    page, headers = call.api._paged(call, body, default=30, maximum=100)
+    return _Reply(200, page, headers)
 
 
 def _create_comment(call: _Call, match: re.Match[str]) -> _Reply:

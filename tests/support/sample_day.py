@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from report.data import Coverage, DayCount, DayReport, Entry, RepositoryDay, Usage
+from report.data import Coverage, DayCount, DayReport, Entry, PullRequest, RepositoryDay, Usage
 from report.schema import Analysis, Insights, ScopeItem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,6 +48,7 @@ def entry(
         fallback_reason=extra.pop("fallback_reason", None),  # type: ignore[arg-type]
         coverage=extra.pop("coverage", Coverage(3, 3, 40, 40)),  # type: ignore[arg-type]
         usage=extra.pop("usage", Usage(2400, 600, 0.00072)),  # type: ignore[arg-type]
+        pull=extra.pop("pull", None),  # type: ignore[arg-type]
     )
 
 
@@ -109,6 +110,14 @@ HOSTILE = analysis(
 )
 
 
+# a pull request merged by rebase: two commits of the day came in through it
+REBASED = PullRequest(
+    5880,
+    "docs: links and `Option<&str>` in <b>examples</b>",
+    f"https://github.com/{REPO}/pull/5880",
+)
+
+
 def sample_day() -> DayReport:
     entries = (
         entry(
@@ -117,6 +126,11 @@ def sample_day() -> DayReport:
             "fix: Add --is-decode-worker flag to vllm examples (#5899)",
             "2026-02-03 15:25:14",
             HIGH,
+            pull=PullRequest(
+                5899,
+                "fix: Add --is-decode-worker flag to vllm examples",
+                f"https://github.com/{REPO}/pull/5899",
+            ),
         ),
         entry(
             "6720dfb65820785bafe5ad9745f9a1a430fe36eb",
@@ -128,6 +142,7 @@ def sample_day() -> DayReport:
             source="delivery",
             fallback_reason="LLM unavailable",
             usage=Usage(),
+            pull=REBASED,
         ),
         entry(
             "902eabd9ec7abd7e12db4eb4b034983f7e998805",
@@ -138,6 +153,9 @@ def sample_day() -> DayReport:
             coverage=Coverage(
                 41, 52, 1830, 2410, ("Cargo.lock", "lib/bindings/python/uv.lock", "docs/big.md")
             ),
+            pull=PullRequest(
+                5873, "feat: per dp rank gap detection", f"https://github.com/{REPO}/pull/5873"
+            ),
         ),
         entry(
             "f597b75b3e8e53feb59afe956d89b00908852fdc",
@@ -145,6 +163,11 @@ def sample_day() -> DayReport:
             "chore: remove NIM custom backend example (part 1, docs only) (#5891)",
             "2026-02-03 09:15:33",
             MEDIUM,
+            pull=PullRequest(
+                5891,
+                "chore: remove NIM custom backend example (part 1, docs only)",
+                f"https://github.com/{REPO}/pull/5891",
+            ),
         ),
         entry(
             "df4cd1914a4279bcf13bf32e7807c80e333027d0",
@@ -152,6 +175,7 @@ def sample_day() -> DayReport:
             "refactor: <script>alert('x')</script> | [click](javascript:alert(1))",
             "2026-02-03 03:10:42",
             HOSTILE,
+            pull=REBASED,
         ),
         entry(
             "8dd1fc07056f160cbb08f25169d6b0281fc87912",
