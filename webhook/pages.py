@@ -26,6 +26,7 @@ from commit_digest.queries import (
 )
 from commit_digest.reporting.convert import markdown_to_html
 from commit_digest.runtime import Runtime
+from report.chart import with_svg_chart
 from report.comment import render_comment
 from report.data import Coverage
 from report.html import html_document, inline_styles
@@ -132,7 +133,10 @@ def report_html(day_text: str) -> ResponseReturnValue:
     report = _report_for(day_text)
     return Response(
         html_document(
-            markdown_to_html(report.markdown), f"commit-digest {report.day.isoformat()}", page=True
+            # the page draws the trends as SVG; the email keeps the table (clients strip SVG)
+            with_svg_chart(markdown_to_html(report.markdown), report.language),
+            f"commit-digest {report.day.isoformat()}",
+            page=True,
         ),
         mimetype="text/html",
     )

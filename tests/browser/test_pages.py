@@ -79,3 +79,20 @@ def test_the_email_html_renders_inline_styled_and_under_its_cap(
     screenshot(page, "email-zh-CN-600")
     assert problems == []
     assert page.locator("table").count() >= 1
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_trends_chart_is_drawn_on_the_page(site: str, page_at: Any, width: int) -> None:
+    """The web page draws the 14 days as an SVG chart within the page's width, today last."""
+    page, problems = page_at(f"{site}/reports/{DAY}?lang=en&token={TOKEN}", width)
+    assert problems == []
+    chart = page.locator("svg[role='img']")
+    assert chart.count() == 1
+    assert page.locator("svg[role='img'] > g").count() == 14
+    box = chart.bounding_box()
+    assert box is not None
+    assert box["width"] <= width
+    assert box["height"] > 40
+    assert page.locator("svg[role='img'] > g").last.locator("title").text_content() == (
+        "02-03: 6 commits, 2 high"
+    )

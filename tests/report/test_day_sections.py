@@ -12,7 +12,9 @@ from commit_digest.config import Settings
 from commit_digest.models import Analysis as AnalysisRow
 from commit_digest.models import Commit, Repository
 from commit_digest.reporting.collect import collect_day, history
+from commit_digest.reporting.convert import markdown_to_html
 from commit_digest.runtime import Runtime
+from report.chart import chart_bars, with_svg_chart
 from report.data import DayReport, RepositoryDay
 from report.render import render_markdown
 
@@ -158,3 +160,19 @@ def test_pages_follow_dark_mode_and_emails_keep_inline_styles_only() -> None:
 
     assert "prefers-color-scheme: dark" in html_document("<p>x</p>", "t", page=True)
     assert "<style" not in html_document("<p>x</p>", "t")
+
+
+def test_the_page_draws_the_trends_table_as_svg_and_the_email_keeps_the_table() -> None:
+    """Same numbers in both: the SVG is made from the stored report's own chart table."""
+    body = markdown_to_html(render_markdown(sample_day(), "zh-CN"))
+    bars, span = chart_bars(body)
+    assert [(b.day, b.commits, b.high) for b in bars][-2:] == [("02-02", 4, 0), ("02-03", 6, 2)]
+    assert [b.today for b in bars].count(True) == 1
+    assert span is not None
+    page = with_svg_chart(body, "zh-CN")
+    assert page.count("<svg") == 1
+    assert "近 14 天每日提交数" in page
+    assert body.count("<table") == page.count("<table") + 1
+    assert "<svg" not in body  # the email's HTML
+    without = markdown_to_html(render_markdown(dataclasses.replace(sample_day(), history=()), "en"))
+    assert with_svg_chart(without, "en") == without
