@@ -119,6 +119,11 @@ def run(workers: int | None) -> None:
 @click.option("--resend", is_flag=True, help="Email it again even if it was sent.")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("--language", type=click.Choice(LANGUAGES), help="Default REPORT_LANGUAGE.")
+@click.option(
+    "--period",
+    type=click.Choice(["daily", "weekly"]),
+    help="weekly: the seven days ending with --date. Default REPORT_PERIOD.",
+)
 def report(
     day: str | None,
     repos: tuple[str, ...],
@@ -126,8 +131,9 @@ def report(
     resend: bool,
     fmt: str,
     language: str | None,
+    period: str | None,
 ) -> None:
-    """Build the report of a day, print it, and optionally email it."""
+    """Build the report of a day (or a week), print it, and optionally email it."""
     from commit_digest.reporting.build import build_report
     from commit_digest.reporting.deliver import send_report
     from commit_digest.runtime import Runtime
@@ -135,7 +141,10 @@ def report(
     settings = _settings()
     rt = Runtime.build(settings)
     try:
-        built = build_report(rt, _parse_day(day, settings), list(repos) or None, language)
+        days = {"daily": 1, "weekly": 7}[period] if period else None
+        built = build_report(
+            rt, _parse_day(day, settings), list(repos) or None, language, days=days
+        )
         click.echo(built.markdown if fmt == "md" else built.html, nl=False)
         if send or resend:
             outcome = send_report(rt, built, resend=resend)
@@ -145,7 +154,7 @@ def report(
                 "in-progress": "another process is sending it right now",
                 "failed": f"not sent: {outcome.error}",
             }
-            click.echo(f"commit-digest: report {built.day}: {messages[outcome.status]}", err=True)
+            click.echo(f"commit-digest: report {built.label}: {messages[outcome.status]}", err=True)
             if outcome.status == "failed":
                 sys.exit(1)
     finally:

@@ -117,6 +117,12 @@ class Settings:
     delivery_retention_days: int = 30
     # the report's per-author section (REPORT_PEOPLE)
     report_people: bool = True
+    report_period: str = "daily"  # weekly
+
+    @property
+    def report_days(self) -> int:
+        """Days one report covers: 1, or 7 for the weekly digest."""
+        return 7 if self.report_period == "weekly" else 1
 
     @property
     def has_github_credentials(self) -> bool:
@@ -244,6 +250,7 @@ def load_settings(
         report_time=_clock(str(env.text("REPORT_TIME"))),
         report_language=env.choice("REPORT_LANGUAGE", LANGUAGES),
         report_people=env.flag("REPORT_PEOPLE", default=True),
+        report_period=env.choice("REPORT_PERIOD", ("daily", "weekly")),
         smtp=smtp,
         mail_from=mail_from,
         report_recipients=recipients,

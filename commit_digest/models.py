@@ -177,10 +177,13 @@ class CommitComment(Base):
 
 class Report(Base):
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("day", "scope", "language", name="uq_reports_day_scope"),)
+    __table_args__ = (
+        UniqueConstraint("day", "period", "scope", "language", name="uq_reports_day_scope"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
+    day: Mapped[date] = mapped_column(Date)  # the period's last day
+    period: Mapped[str] = mapped_column(String(8), default="day", server_default="day")  # week
     scope: Mapped[str] = mapped_column(Text)  # "" = every repository
     language: Mapped[str] = mapped_column(String(10))
     timezone: Mapped[str] = mapped_column(String(64))
@@ -195,11 +198,12 @@ class Report(Base):
 class ReportSend(Base):
     __tablename__ = "report_sends"
     __table_args__ = (
-        UniqueConstraint("day", "scope", "recipients_key", name="uq_report_sends_once"),
+        UniqueConstraint("day", "period", "scope", "recipients_key", name="uq_report_sends_once"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date)
+    period: Mapped[str] = mapped_column(String(8), default="day", server_default="day")
     scope: Mapped[str] = mapped_column(Text)
     recipients_key: Mapped[str] = mapped_column(String(64))
     recipients: Mapped[str] = mapped_column(Text)

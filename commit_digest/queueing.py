@@ -103,7 +103,12 @@ def beat_schedule(settings: Settings) -> dict[str, Any]:
     return {
         "daily-report": {
             "task": DAILY_REPORT,
-            "schedule": crontab(hour=settings.report_time.hour, minute=settings.report_time.minute),
+            # weekly: Mondays, for the week (Monday to Sunday) that ended the day before
+            "schedule": crontab(
+                hour=settings.report_time.hour,
+                minute=settings.report_time.minute,
+                day_of_week="mon" if settings.report_period == "weekly" else "*",
+            ),
         },
         "sweep": {
             "task": SWEEP,

@@ -185,6 +185,12 @@ VARIABLES: tuple[Variable, ...] = (
         default="600",
     ),
     Variable(
+        "REPORT_PERIOD",
+        "Report",
+        "`daily`, or `weekly`: one digest each Monday at `REPORT_TIME` of the seven days before (Monday to Sunday), with the same parts over the week",
+        default="daily",
+    ),
+    Variable(
         "REPORT_PEOPLE",
         "Report",
         "`on`/`off`: the report's section per author (commits, importance mix, lines changed, areas); off leaves no trace of it",

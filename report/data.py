@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from report.schema import Analysis, Importance
@@ -118,6 +118,12 @@ class DayReport:
     history: tuple[DayCount, ...] = ()
     # the per-author section (REPORT_PEOPLE); off leaves no trace of it
     people: bool = True
+    # the days the report covers, ending with ``day``: 1, or 7 for the weekly digest
+    days: int = 1
+
+    @property
+    def first_day(self) -> date:
+        return self.day - timedelta(days=self.days - 1)
 
     @property
     def commit_count(self) -> int:

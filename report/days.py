@@ -13,6 +13,16 @@ def day_window(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def period_window(last_day: date, days: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants [start, end) of the ``days`` days that end with ``last_day``."""
+    return day_window(last_day - timedelta(days=days - 1), zone)[0], day_window(last_day, zone)[1]
+
+
+def period_name(days: int) -> str:
+    """``day`` or ``week``: how a report's period is stored and named in links."""
+    return "week" if days == 7 else "day"
+
+
 def previous_day(now: datetime, zone: ZoneInfo) -> date:
     """The day before the one ``now`` falls on in ``zone`` (what the nightly report covers)."""
     return now.astimezone(zone).date() - timedelta(days=1)

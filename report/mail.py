@@ -10,18 +10,20 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 SUBJECTS = {
-    "zh-CN": "每日更新报告 {day} — {repos}",
-    "en": "Daily report {day} — {repos}",
+    ("zh-CN", "day"): "每日更新报告 {day} — {repos}",
+    ("en", "day"): "Daily report {day} — {repos}",
+    ("zh-CN", "week"): "每周更新报告 {day} — {repos}",
+    ("en", "week"): "Weekly report {day} — {repos}",
 }
 SUBJECT_REPOS_SHOWN = 3
 
 
-def subject_for(day: str, repositories: Sequence[str], language: str) -> str:
+def subject_for(day: str, repositories: Sequence[str], language: str, period: str = "day") -> str:
     shown = list(repositories[:SUBJECT_REPOS_SHOWN])
     if len(repositories) > SUBJECT_REPOS_SHOWN:
         shown.append(f"+{len(repositories) - SUBJECT_REPOS_SHOWN}")
     repos = ", ".join(shown) if shown else "—"
-    return _single_line(SUBJECTS[language].format(day=day, repos=repos))
+    return _single_line(SUBJECTS[language, period].format(day=day, repos=repos))
 
 
 def message_id_for(day: str, scope: str, recipients_key: str, sender: str, attempt: int = 0) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from report.data import DayCount, DayReport, Entry, RepositoryDay
+from report.days import period_name
 from report.markdown_text import cell, inline, slug, truncate
 from report.schema import IMPORTANCE_ORDER, Analysis, ChangeType, Importance
 
@@ -109,6 +110,8 @@ def render_markdown_pieces(
         L=labels,
         br=HARD_BREAK,
         day=report.day.isoformat(),
+        first=report.first_day.isoformat(),
+        period=period_name(report.days),
         zone=report.timezone.key,
         warnings=[_capped(w, "note") for w in report.warnings],
         offset=_offsets(report),
@@ -478,31 +481,46 @@ def _areas(entries: Iterable[Entry]) -> list[tuple[str, int]]:
 
 
 def _trends(report: DayReport) -> dict[str, Any] | None:
-    """Today against the previous seven days, and the last 14 days as bars (text: every mail
-    client shows it; the web page draws the same numbers as an SVG chart)."""
+    """Today against the previous seven days (a week: against the week before), and the last
+    14 days as bars (text: every mail client shows it; the web page draws the same numbers as
+    an SVG chart)."""
     if not report.history:
         return None
     entries = [e for r in report.repositories for e in r.entries]
-    today = DayCount(
+    now = DayCount(
         report.day,
         len(entries),
         sum(1 for e in entries if e.importance is Importance.HIGH),
         sum(_churn(e) for e in entries),
     )
-    week = report.history[-7:]
+    if report.days == 1:
+        before = list(report.history[-7:])
+        days = [*report.history[-(CHART_DAYS - 1) :], now]
+    else:
+        # the chart's days are the week before and this one; compared as two totals
+        earlier = report.history[: -report.days]
+        before = [
+            DayCount(
+                report.first_day,
+                sum(d.commits for d in earlier),
+                sum(d.high for d in earlier),
+                sum(d.churn for d in earlier),
+            )
+        ]
+        days = list(report.history[-CHART_DAYS:])
 
     def compare(value: int, field: str) -> dict[str, Any]:
-        average = sum(getattr(d, field) for d in week) / max(len(week), 1)
+        average = sum(getattr(d, field) for d in before) / max(len(before), 1)
         change = None if average == 0 else round(100 * (value - average) / average)
         return {"today": value, "average": round(average, 1), "change": change}
 
-    days = [*report.history[-(CHART_DAYS - 1) :], today]
     longest = max((d.commits for d in days), default=0) or 1
     return {
-        "commits": compare(today.commits, "commits"),
-        "high": compare(today.high, "high"),
-        "churn": compare(today.churn, "churn"),
-        "days": len(week),
+        "commits": compare(now.commits, "commits"),
+        "high": compare(now.high, "high"),
+        "churn": compare(now.churn, "churn"),
+        "days": len(before),
+        "period": period_name(report.days),
         "areas": [{"area": _code(a), "count": n} for a, n in _areas(entries)],
         "chart": [
             {
@@ -510,7 +528,7 @@ def _trends(report: DayReport) -> dict[str, Any] | None:
                 "commits": d.commits,
                 "high": d.high,
                 "bar": "█" * round(CHART_WIDTH * d.commits / longest) or ("▏" if d.commits else ""),
-                "today": d.day == report.day,
+                "today": report.first_day <= d.day <= report.day,
             }
             for d in days
         ],

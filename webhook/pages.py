@@ -73,11 +73,14 @@ def _link(path: str, **params: str) -> str:
 def list_reports() -> ResponseReturnValue:
     with _runtime().session() as session:
         stored = session.execute(
-            select(Report).order_by(Report.day.desc(), Report.scope, Report.language).limit(1000)
+            select(Report)
+            .order_by(Report.day.desc(), Report.period, Report.scope, Report.language)
+            .limit(1000)
         ).scalars()
         reports = [
             {
                 "day": r.day.isoformat(),
+                "period": r.period,
                 "scope": r.scope or None,
                 "language": r.language,
                 "commits": r.commit_count,
@@ -98,6 +101,8 @@ def _variant(report: Report) -> dict[str, str]:
     params = {"lang": report.language}
     if report.scope:
         params["repo"] = report.scope
+    if report.period != "day":
+        params["period"] = report.period
     return params
 
 
@@ -107,12 +112,16 @@ def _report_for(day_text: str) -> Report:
     except ValueError:
         abort(404)
     scope = request.args.get("repo", "")
+    period = request.args.get("period", "day")
     rt = _runtime()
     language = request.args.get("lang", rt.settings.report_language)
     with rt.session() as session:
         found = session.execute(
             select(Report).where(
-                Report.day == day, Report.scope == scope, Report.language == language
+                Report.day == day,
+                Report.period == period,
+                Report.scope == scope,
+                Report.language == language,
             )
         ).scalar_one_or_none()
     if found is None:

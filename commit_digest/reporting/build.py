@@ -15,6 +15,7 @@ from commit_digest.reporting.convert import markdown_and_html
 from commit_digest.runtime import Runtime
 from commit_digest.storage import upsert
 from report.data import DayReport
+from report.days import period_name
 from report.html import html_document
 from report.mail import subject_for
 from report.render import render_markdown_pieces, split_markdown
@@ -41,6 +42,12 @@ class BuiltReport:
     markdown: str
     html_body: str
     subject: str
+    period: str = "day"  # week: the weekly digest, ``day`` being its last day
+
+    @property
+    def label(self) -> str:
+        """The report's name in message ids and logs: its day, or ``week-`` and its last day."""
+        return self.day.isoformat() if self.period == "day" else f"week-{self.day.isoformat()}"
 
     @property
     def html(self) -> str:
@@ -54,23 +61,31 @@ def build_report(
     repositories: Sequence[str] | None = None,
     language: str | None = None,
     warnings: Sequence[str] = (),
+    days: int | None = None,
 ) -> BuiltReport:
     """Collect, render and archive the report of ``day`` (``warnings``: what could not be
-    checked, shown at the top so a day with a gap does not look complete)."""
+    checked, shown at the top so a day with a gap does not look complete).
+
+    ``days``: 1, or 7 for the weekly digest of the week ending with ``day`` (default: as
+    ``REPORT_PERIOD`` says).
+    """
     settings = rt.settings
     language = language or settings.report_language
+    days = days or settings.report_days
+    period = period_name(days)
     # A day of thousands of commits allocates hundreds of thousands of small objects that
     # all live until the report is built: the cycle collector would only rescan them.
     with gc_paused():
         with rt.session() as session:
-            data = collect_day(session, settings, day, settings.report_timezone, repositories)
+            data = collect_day(session, settings, day, settings.report_timezone, repositories, days)
         if warnings:
             data = replace(data, warnings=tuple(warnings))
         # each piece of Markdown is converted on another core while the next is rendered
         markdown_text, body = markdown_and_html(render_markdown_pieces(data, language))
     scope = scope_of(repositories)
     # only the Markdown is archived: the pages and a resend make the HTML from it
-    _archive(rt, day, scope, language, data, markdown_text)
+    _archive(rt, day, period, scope, language, data, markdown_text)
+    shown = day.isoformat() if days == 1 else f"{data.first_day.isoformat()} – {day.isoformat()}"
     return BuiltReport(
         day=day,
         scope=scope,
@@ -78,12 +93,19 @@ def build_report(
         data=data,
         markdown=markdown_text,
         html_body=body,
-        subject=subject_for(day.isoformat(), [r.name for r in data.repositories], language),
+        subject=subject_for(shown, [r.name for r in data.repositories], language, period),
+        period=period,
     )
 
 
 def _archive(
-    rt: Runtime, day: date, scope: str, language: str, data: DayReport, markdown_text: str
+    rt: Runtime,
+    day: date,
+    period: str,
+    scope: str,
+    language: str,
+    data: DayReport,
+    markdown_text: str,
 ) -> None:
     values = {
         "timezone": rt.settings.report_timezone.key,
@@ -96,8 +118,8 @@ def _archive(
         upsert(
             session,
             Report,
-            {"day": day, "scope": scope, "language": language, **values},
-            ["day", "scope", "language"],
+            {"day": day, "period": period, "scope": scope, "language": language, **values},
+            ["day", "period", "scope", "language"],
             values,
         )
 
@@ -127,6 +149,8 @@ def email_parts(
         where = f"{public_url}/reports/{built.day.isoformat()}?{query}"
     else:
         where = f"commit-digest report --date {built.day.isoformat()}"
+    if built.period != "day":
+        where += "&period=week" if public_url else " --period weekly"
     # Markdown and its HTML grow together, tables much faster than prose: start from the
     # Markdown's share of the size and shrink by the overshoot until the email fits
     share = cap * 0.95 * len(built.markdown.encode()) / size

@@ -27,7 +27,7 @@ from report.data import (
     RepositoryDay,
     Usage,
 )
-from report.days import day_window
+from report.days import day_window, period_window
 from report.schema import Analysis, Importance
 
 log = structlog.get_logger(__name__)
@@ -43,13 +43,15 @@ def collect_day(
     day: date,
     zone: ZoneInfo,
     repositories: Sequence[str] | None = None,
+    days: int = 1,
 ) -> DayReport:
-    """Every commit that landed during ``day`` in ``zone``, with its analysis (or None).
+    """Every commit that landed during ``day`` in ``zone`` (with ``days`` 7: the week ending
+    with it), with its analysis (or None).
 
     Plain columns, not ORM objects, and each analysis validated from its JSON text in one
     pass: a day of 10,000 commits is collected in well under a second.
     """
-    start, end = day_window(day, zone)
+    start, end = period_window(day, days, zone)
     statement = (
         select(
             Repository.full_name,
@@ -103,34 +105,46 @@ def collect_day(
         timezone=zone,
         repositories=tuple(RepositoryDay(name=n, entries=tuple(grouped.get(n, ()))) for n in names),
         quiet=tuple(sorted(known - set(grouped))),
-        history=history(session, day, zone, repositories),
+        history=history(session, day, zone, repositories, days),
         people=settings.report_people,
+        days=days,
     )
 
 
-HISTORY_DAYS = 13  # with the day itself, the report's 14-day chart
+CHART_DAYS = 14  # the report's chart: with the day itself (daily) or the week (weekly)
 
 
 def history(
-    session: Session, day: date, zone: ZoneInfo, repositories: Sequence[str] | None = None
+    session: Session,
+    day: date,
+    zone: ZoneInfo,
+    repositories: Sequence[str] | None = None,
+    days: int = 1,
 ) -> tuple[DayCount, ...]:
-    """The days before ``day`` (oldest first) in numbers: commits, high importance, lines."""
-    first, _ = day_window(day - timedelta(days=HISTORY_DAYS), zone)
-    start, _ = day_window(day, zone)
+    """The days of the chart (oldest first) in numbers: commits, high importance, lines.
+
+    Daily: the 13 days before ``day``. Weekly: the 14 days ending with it (the week before
+    and the week itself, which the chart shows day by day).
+    """
+    last = day - timedelta(days=1) if days == 1 else day
+    count = CHART_DAYS - 1 if days == 1 else CHART_DAYS
+    first_day = last - timedelta(days=count - 1)
+    first, _ = day_window(first_day, zone)
+    _, end = day_window(last, zone)
     importance = func.coalesce(CommitOverride.importance, AnalysisRow.importance)
     statement = (
         select(Commit.landed_at, importance.label("importance"), AnalysisRow.lines_total)
         .select_from(Commit)
         .outerjoin(AnalysisRow, AnalysisRow.commit_id == Commit.id)
         .outerjoin(CommitOverride, CommitOverride.commit_id == Commit.id)
-        .where(Commit.landed_at >= first, Commit.landed_at < start)
+        .where(Commit.landed_at >= first, Commit.landed_at < end)
         .where(or_(CommitOverride.ignored.is_(None), CommitOverride.ignored.is_(False)))
     )
     if repositories:
         statement = statement.join(Repository, Repository.id == Commit.repository_id).where(
             Repository.full_name.in_(list(repositories))
         )
-    counts = {day - timedelta(days=n): [0, 0, 0] for n in range(HISTORY_DAYS, 0, -1)}
+    counts = {first_day + timedelta(days=n): [0, 0, 0] for n in range(count)}
     for landed_at, level, lines in session.execute(statement):
         bucket = counts.get(landed_at.astimezone(zone).date())
         if bucket is not None:

@@ -93,7 +93,7 @@ def send_report(
         rt.metrics.count("reports_sent", status="failed")
         log.warning(
             "report.send.failed",
-            day=built.day.isoformat(),
+            day=built.label,
             transient=error.transient,
             error=str(error),
         )
@@ -107,19 +107,20 @@ def send_report(
             .values(state="sent", sent_at=datetime.now(UTC), error=None)
         )
     rt.metrics.count("reports_sent", status="sent")
-    log.info("report.sent", day=built.day.isoformat(), recipients=len(recipients), where=where)
+    log.info("report.sent", day=built.label, recipients=len(recipients), where=where)
     return SendOutcome(status="sent", where=where)
 
 
 def _claim_send(
     rt: Runtime, built: BuiltReport, recipients: list[str], key: str, now: datetime, resend: bool
 ) -> SendOutcome | tuple[int, str]:
-    day = built.day.isoformat()
+    day = built.label
     with rt.session() as session:
         inserted = session.execute(
             insert_ignoring_conflicts(session, ReportSend)
             .values(
                 day=built.day,
+                period=built.period,
                 scope=built.scope,
                 recipients_key=key,
                 recipients=",".join(recipients),
@@ -135,6 +136,7 @@ def _claim_send(
         row = session.execute(
             select(ReportSend).where(
                 ReportSend.day == built.day,
+                ReportSend.period == built.period,
                 ReportSend.scope == built.scope,
                 ReportSend.recipients_key == key,
             )

@@ -46,14 +46,15 @@ def daily_report_step(
     Returns the step and whether reconciliation has been done, so the caller can come back
     (a task retry) without repeating it.
     """
+    days = rt.settings.report_days  # 7: the weekly digest of the week ending with ``day``
     if not reconciled:
-        problems = reconcile_day(rt, day).problems
+        problems = reconcile_day(rt, day, days=days).problems
         reconciled = True
     problems = tuple(problems)
-    pending = pending_in_day(rt, day)
+    pending = pending_in_day(rt, day, days=days)
     if pending and now < deadline:
         return DailyStep(status="waiting", day=day, pending=pending, problems=problems), reconciled
-    built = build_report(rt, day, warnings=problems)
+    built = build_report(rt, day, warnings=problems, days=days)
     outcome = send_report(rt, built)
     if rt.installation.teams:
         deliver_team_reports(rt, day, problems)

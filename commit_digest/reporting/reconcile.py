@@ -20,7 +20,7 @@ from commit_digest.models import Analysis, Commit, Repository
 from commit_digest.queueing import ANALYZE, publish
 from commit_digest.runtime import Runtime
 from commit_digest.storage import insert_new_commits
-from report.days import day_window
+from report.days import period_window
 
 log = structlog.get_logger(__name__)
 
@@ -43,10 +43,11 @@ def tracked_branches(
 
 
 def reconcile_day(
-    rt: Runtime, day: date, repositories: Sequence[str] | None = None
+    rt: Runtime, day: date, repositories: Sequence[str] | None = None, days: int = 1
 ) -> ReconcileResult:
-    """Record and queue the commits of ``day`` on tracked branches that never arrived."""
-    start, end = day_window(day, rt.settings.report_timezone)
+    """Record and queue the commits of ``day`` (the ``days`` ending with it) on tracked
+    branches that never arrived."""
+    start, end = period_window(day, days, rt.settings.report_timezone)
     with rt.session() as session:
         statement = select(Repository)
         if repositories:
@@ -102,9 +103,11 @@ def reconcile_day(
     return ReconcileResult(recorded=len(recorded), queued=len(queued), problems=tuple(problems))
 
 
-def pending_in_day(rt: Runtime, day: date, repositories: Sequence[str] | None = None) -> int:
-    """Commits of ``day`` that have no analysis yet."""
-    start, end = day_window(day, rt.settings.report_timezone)
+def pending_in_day(
+    rt: Runtime, day: date, repositories: Sequence[str] | None = None, days: int = 1
+) -> int:
+    """Commits of ``day`` (the ``days`` ending with it) that have no analysis yet."""
+    start, end = period_window(day, days, rt.settings.report_timezone)
     statement = (
         select(func.count())
         .select_from(Commit)

@@ -99,7 +99,9 @@ def queue_report_chat(rt: Runtime, built: BuiltReport, team: TeamConfig) -> list
     message = report_message(
         language=built.language,
         scope=team.name,
-        day=built.day.isoformat(),
+        day=built.day.isoformat()
+        if built.period == "day"
+        else f"{built.data.first_day.isoformat()} – {built.day.isoformat()}",
         counts=(len(entries), high, medium, low),
         highlights=highlights,
         link=_report_link(rt, built),
@@ -107,7 +109,7 @@ def queue_report_chat(rt: Runtime, built: BuiltReport, team: TeamConfig) -> list
     return queue_chat(
         rt,
         kind="chat-report",
-        subject=f"report:{built.day.isoformat()}:{team.name}",
+        subject=f"report:{built.label}:{team.name}",
         messages=dict.fromkeys(team.channels, message),
     )
 
@@ -118,4 +120,6 @@ def _report_link(rt: Runtime, built: BuiltReport) -> str | None:
     query = {"lang": built.language}
     if built.scope:
         query["repo"] = built.scope
+    if built.period != "day":
+        query["period"] = built.period
     return f"{rt.settings.public_url}/reports/{built.day.isoformat()}?{urlencode(query)}"
