@@ -512,7 +512,9 @@ def _trends(report: DayReport) -> dict[str, Any] | None:
     def compare(value: int, field: str) -> dict[str, Any]:
         average = sum(getattr(d, field) for d in before) / max(len(before), 1)
         change = None if average == 0 else round(100 * (value - average) / average)
-        return {"today": value, "average": round(average, 1), "change": change}
+        # one decimal where it tells something (2.4 commits), none for hundreds of lines
+        shown = f"{average:,.1f}" if average < 100 else f"{average:,.0f}"
+        return {"today": value, "average": shown.removesuffix(".0"), "change": change}
 
     longest = max((d.commits for d in days), default=0) or 1
     return {

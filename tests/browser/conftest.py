@@ -28,6 +28,7 @@ from commit_digest.runtime import Runtime
 from report.render import render_markdown
 from webhook import create_app
 
+from support.reference_day import reference_day
 from support.sample_day import sample_day
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -44,7 +45,13 @@ FLAGS = [
 ]
 DAY = date(2026, 2, 3)
 # the screenshots the README shows (UPDATE_SCREENSHOTS=1 make test-browser refreshes them)
-README_SHOTS = {"report-en-1280", "report-zh-CN-390"}
+README_SHOTS = {
+    "report-en-1280",
+    "report-zh-CN-390",
+    "reference-day-zh-CN-1280-top",
+    "reference-day-en-390-top",
+}
+REFERENCE_SCOPE = "ai-dynamo/dynamo,ai-dynamo/dynamo-docs,ai-dynamo/nixl"
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +102,21 @@ def site(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[s
                     pending_count=0,
                 )
             )
+        # the reference day, as the report of a team of three repositories
+        for language in ("zh-CN", "en"):
+            reference = reference_day(language)
+            session.add(
+                Report(
+                    day=DAY,
+                    scope=REFERENCE_SCOPE,
+                    language=language,
+                    timezone="Asia/Shanghai",
+                    built_at=datetime.now(UTC),
+                    markdown=render_markdown(reference, language),
+                    commit_count=reference.commit_count,
+                    pending_count=0,
+                )
+            )
     runtime.close()
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -128,11 +150,18 @@ def page_at(browser: Any) -> Iterator[Any]:
         context.close()
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Keep a full-page screenshot under var/screenshots (and in docs/ when asked to)."""
+def screenshot(page: Any, name: str, height: int | None = None) -> Path:
+    """Keep a full-page screenshot (or its first ``height`` pixels) under var/screenshots, and
+    in docs/ when asked to."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if height is None:
+        page.screenshot(path=str(path), full_page=True)
+    else:
+        width = page.viewport_size["width"]
+        page.screenshot(
+            path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height}
+        )
     if os.environ.get("UPDATE_SCREENSHOTS") and name in README_SHOTS:
         docs = ROOT / "docs" / "screenshots"
         docs.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from commit_digest.reporting.convert import markdown_to_html
 from report.html import html_document
 from report.render import render_markdown
 
-from .conftest import DAY, TOKEN, screenshot
+from .conftest import DAY, REFERENCE_SCOPE, TOKEN, screenshot
 from support.sample_day import sample_day
 
 pytestmark = pytest.mark.browser
@@ -96,3 +96,23 @@ def test_the_trends_chart_is_drawn_on_the_page(site: str, page_at: Any, width: i
     assert page.locator("svg[role='img'] > g").last.locator("title").text_content() == (
         "02-03: 6 commits, 2 high"
     )
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_the_reference_day_shows_every_part(
+    site: str, page_at: Any, width: int, language: str
+) -> None:
+    """The reference day as a team's report: every part on the page, nothing sideways."""
+    query = f"lang={language}&repo={REFERENCE_SCOPE}&token={TOKEN}"
+    page, problems = page_at(f"{site}/reports/{DAY}?{query}", width)
+    screenshot(page, f"reference-day-{language}-{width}")
+    screenshot(page, f"reference-day-{language}-{width}-top", height=2400 if width < 600 else 1500)
+    assert problems == []
+    assert overflow(page) <= 0, "the page scrolls sideways"
+    for part in ("glance", "overview", "trends", "people", "r-ai-dynamo-dynamo-pulls"):
+        assert page.locator(f"[id='{part}']").count() == 1, part
+    assert page.locator("svg[role='img'] > g").count() == 14
+    assert page.locator("a[href*='/pull/']").count() >= 14
+    assert page.locator("a[href*='/commit/']").count() >= 14
+    assert page.get_by_text("Mutex<HashMap>").count() >= 1

@@ -82,7 +82,7 @@ def test_trends_compare_with_the_previous_seven_days() -> None:
     """Today's commits against the average of the last seven days before it; 14 bars."""
     text = render_markdown(sample_day(), "en")
     # the sample's last seven days: 6, 8, 0, 2, 5, 4 and 3 commits → 28 / 7 = 4.0
-    assert "commits 6 (average 4.0, +50 %)" in text
+    assert "commits 6 (average 4, +50 %)" in text
     assert text.count("| **02-03** |") == 1
     chart = text.split('<a id="trends"></a>', 1)[1].split("\n## ", 1)[0]
     assert (

@@ -49,7 +49,7 @@ def test_a_week_has_every_part_of_a_day_named_for_the_week() -> None:
     text = render_markdown(a_week(), "en")  # type: ignore[arg-type]
     assert text.startswith("# Weekly report (2026-02-02 – 2026-02-08)\n")
     assert '## <a id="glance"></a>⭐ This week at a glance' in text
-    assert "> This week against the week before: commits 6 (week before 28.0, -79 %)" in text
+    assert "> This week against the week before: commits 6 (week before 28, -79 %)" in text
     assert "Areas that moved most this week:" in text
     chart = [line for line in text.splitlines() if line.startswith("| ") and "█" in line]
     assert len(chart) == 12  # the two empty days have no bar
@@ -60,7 +60,7 @@ def test_a_week_has_every_part_of_a_day_named_for_the_week() -> None:
     assert "6 commits this week |" in text
     zh = render_markdown(a_week(), "zh-CN")  # type: ignore[arg-type]
     assert zh.startswith("# 每周更新报告（2026-02-02 – 2026-02-08）\n")
-    assert "本周与上周相比：提交 6（上周 28.0，-79%）" in zh
+    assert "本周与上周相比：提交 6（上周 28，-79%）" in zh
 
 
 def test_the_weekly_schedule_runs_on_mondays_only() -> None:
