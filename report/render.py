@@ -49,9 +49,11 @@ def _capped(text: str | None, kind: str) -> str:
 OMITTED_SHOWN = 8
 HARD_BREAK = "  "
 # Pieces for converting a long report a part at a time (report.html): cut after an entry's
-# "---" line, or between the one-line entries of a compact low-importance list.
+# "---" line, or between the one-line entries of a compact low-importance list or of a
+# repository's pull requests (a long day lists thousands: without a cut there, every new
+# part would rescan the growing piece).
 PIECE_CHARACTERS = 64 * 1024
-_ENTRY_BOUNDARY = re.compile(r"\n---\n|\n(?=- <a id=\"c-)")
+_ENTRY_BOUNDARY = re.compile(r"\n---\n|\n(?=- <a id=\"c-)|\n(?=- \[#\d)")
 _SPLIT_SLACK = 16 * 1024
 
 
