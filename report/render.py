@@ -360,7 +360,6 @@ def _pull_groups(entries: list[Entry], views: dict[str, _EntryView]) -> list[dic
         group["commits"].append(
             {
                 "short_sha": view.short_sha,
-                "anchor": view.anchor,
                 "url": view.url,
                 "mark": entry.importance.value if entry.importance else "pending",
             }

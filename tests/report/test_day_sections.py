@@ -176,3 +176,35 @@ def test_the_page_draws_the_trends_table_as_svg_and_the_email_keeps_the_table() 
     assert "<svg" not in body  # the email's HTML
     without = markdown_to_html(render_markdown(dataclasses.replace(sample_day(), history=()), "en"))
     assert with_svg_chart(without, "en") == without
+
+
+def test_a_day_with_no_commits_in_one_of_three_repositories() -> None:
+    """Three repositories, one quiet: all three in the overview, two sections below, and the
+    quiet one has neither a section nor a link."""
+    report = sample_day()
+    [dynamo] = report.repositories
+    half = len(dynamo.entries) // 2
+    three = dataclasses.replace(
+        report,
+        repositories=(
+            RepositoryDay("acme/api", dynamo.entries[:half]),
+            RepositoryDay("acme/web", dynamo.entries[half:]),
+        ),
+        quiet=("acme/docs",),
+    )
+    for language, quiet_row in (
+        ("en", "| acme/docs | 0 | no changes |"),
+        ("zh-CN", "| acme/docs | 0 | 无变更 |"),
+    ):
+        text = render_markdown(three, language)
+        overview = text.split('<a id="overview"></a>', 1)[1].split("\n## ", 1)[0]
+        rows = [
+            line for line in overview.splitlines() if line.startswith("| ") and "---" not in line
+        ]
+        assert len(rows) == 4  # the header and three repositories
+        assert f"| [acme/api](#r-acme-api) | {half} |" in overview
+        assert f"| [acme/web](#r-acme-web) | {len(dynamo.entries) - half} |" in overview
+        assert quiet_row in overview
+        assert '<a id="r-acme-api"></a>' in text
+        assert '<a id="r-acme-web"></a>' in text
+        assert 'id="r-acme-docs"' not in text

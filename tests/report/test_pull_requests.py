@@ -63,8 +63,9 @@ def test_commits_of_one_pull_request_are_grouped_under_it() -> None:
     assert pulls.startswith("🔀 Pull requests (4)")
     rebased = next(line for line in pulls.splitlines() if "[#5880]" in line)
     assert "2 commits" in rebased
-    assert "(#c-ai-dynamo-dynamo-6720dfb65820)" in rebased
-    assert "(#c-ai-dynamo-dynamo-df4cd1914a42)" in rebased
+    # every SHA links to its commit on GitHub
+    assert "[`6720dfb`](https://github.com/ai-dynamo/dynamo/commit/6720dfb65820" in rebased
+    assert "[`df4cd19`](https://github.com/ai-dynamo/dynamo/commit/df4cd1914a42" in rebased
     # the title is escaped as text, its code span kept as code
     assert "`Option<&str>` in &lt;b&gt;examples&lt;/b&gt;" in rebased
     squash = next(line for line in text.splitlines() if line.startswith("**SHA**: `3b9b3f3`"))
