@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from commit_digest.config import Settings
@@ -203,10 +204,32 @@ def _record_postgres(
         "landed_at": landed_at,
         "commits": json.dumps(rows, ensure_ascii=False),
     }
-    # the driver's own SQL and parameters: no statement compiled or typed per request (the
-    # values are already what psycopg sends: aware datetimes, bytes, a JSON string)
+    # the driver's own SQL and parameters on the driver's own cursor, inside the transaction
+    # SQLAlchemy holds: nothing compiled, typed or wrapped per request (the values are already
+    # what psycopg sends: aware datetimes, bytes, a JSON string), and psycopg prepares the
+    # statement on the server after a few uses of the connection
     connection = session.connection() if isinstance(session, Session) else session
-    row = connection.exec_driver_sql(_RECORD_PUSH_POSTGRES, params).first()
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.execute(_RECORD_PUSH_POSTGRES, params)
+        row = cursor.fetchone()
+    except connection.dialect.loaded_dbapi.Error as error:
+        # the driver's error as SQLAlchemy's class (DataError: quarantined; OperationalError:
+        # 503), and a connection the server dropped is not given back to the pool
+        if connection.dialect.is_disconnect(error, driver, cursor):
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            _RECORD_PUSH_POSTGRES,
+            None,
+            error,
+            connection.dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            dialect=connection.dialect,
+        ) from error
+    finally:
+        cursor.close()
     if row is None:
         return None, []
     return int(row[0]), [int(i) for i in row[1]]
