@@ -101,6 +101,33 @@ def probe_window(base_url: str, model: str, fetch: Fetch = _fetch_json) -> int |
     return None
 
 
+def probe_slots(base_url: str, fetch: Fetch = _fetch_json) -> int | None:
+    """How many requests the server computes at once, when it says; None when it does not.
+
+    llama.cpp's server names its slots in ``GET /props`` (``total_slots``). llama-cpp-python's
+    server answers one request at a time and cuts the answer it is streaming short when the
+    next arrives; it is known by its ``GET /v1/models`` entries (``owned_by: "me"`` and a
+    ``permissions`` list), so it counts as one slot.
+    """
+    root = _server_root(base_url)
+    try:
+        slots = fetch(f"{root}/props", None).get("total_slots")
+        if isinstance(slots, int) and slots > 0:
+            return slots
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    try:
+        entries = fetch(f"{base_url.rstrip('/')}/models", None).get("data") or []
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if entries and all(
+        isinstance(e, dict) and e.get("owned_by") == "me" and isinstance(e.get("permissions"), list)
+        for e in entries
+    ):
+        return 1
+    return None
+
+
 def _from_props(body: Any) -> int | None:
     settings = body.get("default_generation_settings") or {}
     value = settings.get("n_ctx") or body.get("n_ctx")

@@ -30,6 +30,7 @@ log = structlog.get_logger(__name__)
 
 LEASE_SECONDS = 60.0
 CEILING_SECONDS = 3600
+SLOTS_SECONDS = 86_400  # a ceiling the server itself named
 POLL_SECONDS = 0.5
 GROW_WHILE = 1.3  # seconds per token within this factor of the best seen: room for one more
 EASE_ABOVE = 1.8  # beyond this factor the server queues requests: take one fewer
@@ -142,6 +143,15 @@ class Gate:
         pipe.set(self._limit, ceiling)
         pipe.execute()
         log.info("llm.gate.ceiling", limit=ceiling, reason="answer cut short by the next request")
+
+    def server_slots(self, slots: int) -> None:
+        """The server said how many requests it computes at once: never probe beyond them.
+
+        Kept as the ceiling for a day (unless one is already learnt), so no request is sent
+        only to find out that the server cuts the one before it short.
+        """
+        if self.client.set(self._ceiling, float(slots), ex=SLOTS_SECONDS, nx=True):
+            log.info("llm.gate.slots", slots=slots)
 
     def overloaded(self, reason: str) -> None:
         """Halve the limit after a timeout, a 429, a 5xx or a refused connection."""

@@ -31,7 +31,12 @@ from openai.types.chat.chat_completion import Choice
 from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import ValidationError
 
-from commit_digest.analysis.context import ContextWindows, input_budget, window_from_error
+from commit_digest.analysis.context import (
+    ContextWindows,
+    input_budget,
+    probe_slots,
+    window_from_error,
+)
 from commit_digest.analysis.gate import Gate
 from commit_digest.analysis.prompts import Prompt, system_with_schema
 from commit_digest.analysis.tokens import token_counter
@@ -124,6 +129,7 @@ class OpenAIAnalyzer:
             else None
         )
         self._windows = ContextWindows(client, settings.redis_key_prefix or "")
+        self._slots_asked = False
         self._gate = (
             Gate(
                 client,
@@ -151,6 +157,12 @@ class OpenAIAnalyzer:
         """
         if self._gate is None:
             return self._measured(prompt, max_output_tokens)
+        if not self._slots_asked:
+            # once per process: a server that names its slots is never probed beyond them
+            self._slots_asked = True
+            slots = probe_slots(self._base_url)
+            if slots is not None:
+                self._gate.server_slots(slots)
         with self._gate.turn():
             started = time.monotonic()
             try:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
 
 from commit_digest.analysis import gate as gate_module
+from commit_digest.analysis.context import probe_slots
 from commit_digest.analysis.gate import Gate, LLMBusy
 
 
@@ -68,3 +69,43 @@ def test_the_limit_grows_while_the_pace_holds_and_halves_on_overload(gate: Gate)
     assert gate.state()[2] == 2.0
     gate.succeeded(seconds=40.0, tokens=1000)  # four times slower per token: requests queue
     assert gate.state()[2] == 1.5
+
+
+def test_a_server_that_names_its_slots_is_never_probed_beyond_them(gate: Gate) -> None:
+    """One slot said by the server: the limit stays at one however steady the answers; a
+    ceiling already learnt from a cut answer is not overwritten."""
+    gate.server_slots(1)
+    for _ in range(12):
+        gate.succeeded(seconds=10.0, tokens=1000)
+    assert gate.state()[2] == 1.0
+    gate.server_slots(3)  # a later process's probe does not raise what is known
+    for _ in range(12):
+        gate.succeeded(seconds=10.0, tokens=1000)
+    assert gate.state()[2] == 1.0
+
+
+def test_the_slots_are_read_as_each_server_says_them() -> None:
+    """llama.cpp: /props total_slots; llama-cpp-python: its /v1/models entries; others: None."""
+
+    def server(answers: dict[str, object]) -> Callable[[str, object], object]:
+        def fetch(url: str, body: object) -> object:
+            for suffix, answer in answers.items():
+                if url.endswith(suffix):
+                    return answer
+            raise OSError("404")
+
+        return fetch
+
+    base = "http://127.0.0.1:8080/v1"
+    assert probe_slots(base, server({"/props": {"total_slots": 4, "n_ctx": 8192}})) == 4
+    llama_cpp_python = {
+        "/v1/models": {
+            "object": "list",
+            "data": [{"id": "qwen", "object": "model", "owned_by": "me", "permissions": []}],
+        }
+    }
+    assert probe_slots(base, server(llama_cpp_python)) == 1
+    vllm = {"/v1/models": {"data": [{"id": "qwen", "owned_by": "vllm", "max_model_len": 8192}]}}
+    assert probe_slots(base, server(vllm)) is None
+    assert probe_slots(base, server({})) is None
+    assert probe_slots(base, server({"/props": {"total_slots": 0}})) is None
