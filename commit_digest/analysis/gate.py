@@ -144,6 +144,14 @@ class Gate:
         pipe.execute()
         log.info("llm.gate.ceiling", limit=ceiling, reason="answer cut short by the next request")
 
+    @property
+    def _slots_asked(self) -> str:
+        return f"{self.prefix}commit-digest:llm:slots-asked"
+
+    def first_to_ask_slots(self) -> bool:
+        """True for the one process that should ask the server its slots today."""
+        return bool(self.client.set(self._slots_asked, 1, ex=SLOTS_SECONDS, nx=True))
+
     def server_slots(self, slots: int) -> None:
         """The server said how many requests it computes at once: never probe beyond them.
 

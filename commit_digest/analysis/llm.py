@@ -157,13 +157,9 @@ class OpenAIAnalyzer:
         """
         if self._gate is None:
             return self._measured(prompt, max_output_tokens)
-        if not self._slots_asked:
-            # once per process: a server that names its slots is never probed beyond them
-            self._slots_asked = True
-            slots = probe_slots(self._base_url)
-            if slots is not None:
-                self._gate.server_slots(slots)
         with self._gate.turn():
+            if not self._slots_asked:
+                self._ask_slots()
             started = time.monotonic()
             try:
                 result = self._measured(prompt, max_output_tokens)
@@ -176,6 +172,21 @@ class OpenAIAnalyzer:
             tokens = result.tokens_in + 4 * result.tokens_out or len(prompt.user) // 4
             self._gate.succeeded(time.monotonic() - started, tokens)
             return result
+
+    def _ask_slots(self) -> None:
+        """Ask the server once a day (one process, holding a place at the gate) how many
+        requests it computes at once: a server that says is never probed beyond them.
+
+        Holding the place matters: llama-cpp-python's server cuts the answer it is streaming
+        short on any request that needs its model, even ``GET /v1/models``.
+        """
+        self._slots_asked = True
+        assert self._gate is not None
+        if not self._gate.first_to_ask_slots():
+            return
+        slots = probe_slots(self._base_url)
+        if slots is not None:
+            self._gate.server_slots(slots)
 
     def _measured(self, prompt: Prompt, max_output_tokens: int) -> LLMResult:
         """One request, counted by outcome, its time observed when it was answered."""

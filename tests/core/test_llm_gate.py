@@ -74,6 +74,8 @@ def test_the_limit_grows_while_the_pace_holds_and_halves_on_overload(gate: Gate)
 def test_a_server_that_names_its_slots_is_never_probed_beyond_them(gate: Gate) -> None:
     """One slot said by the server: the limit stays at one however steady the answers; a
     ceiling already learnt from a cut answer is not overwritten."""
+    assert gate.first_to_ask_slots()
+    assert not gate.first_to_ask_slots()  # one process asks, once a day
     gate.server_slots(1)
     for _ in range(12):
         gate.succeeded(seconds=10.0, tokens=1000)
