@@ -281,7 +281,7 @@ def _repository_view(repo: RepositoryDay, report: DayReport, labels: Any) -> dic
         "usage": repo.usage,
         "heuristic_count": sum(1 for e in entries if e.analyzer == "heuristic"),
         "sections": sections,
-        "pulls": _pull_groups(entries, views),
+        "pulls": _pull_groups(entries),
     }
 
 
@@ -343,7 +343,7 @@ def _pull_view(entry: Entry) -> dict[str, Any] | None:
     }
 
 
-def _pull_groups(entries: list[Entry], views: dict[str, _EntryView]) -> list[dict[str, Any]]:
+def _pull_groups(entries: list[Entry]) -> list[dict[str, Any]]:
     """The pull requests the day's commits came in through, each with its commits (newest first).
 
     A squash- or merge-commit stands for its pull request alone; a rebase-merged one brings
@@ -356,11 +356,10 @@ def _pull_groups(entries: list[Entry], views: dict[str, _EntryView]) -> list[dic
         group = groups.get(entry.pull.number)
         if group is None:
             group = groups[entry.pull.number] = {**(_pull_view(entry) or {}), "commits": []}
-        view = views[entry.sha]
         group["commits"].append(
             {
-                "short_sha": view.short_sha,
-                "url": view.url,
+                "short_sha": entry.sha[:7],
+                "url": entry.url,
                 "mark": entry.importance.value if entry.importance else "pending",
             }
         )

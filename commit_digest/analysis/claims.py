@@ -11,6 +11,7 @@ from commit_digest.analysis.github import PullRef
 from commit_digest.analysis.results import AnalysisResult, StoredCommit
 from commit_digest.models import Analysis as AnalysisRow
 from commit_digest.models import Commit
+from commit_digest.push import clean_text
 from commit_digest.runtime import Runtime
 from commit_digest.storage import rowcount, upsert
 
@@ -136,8 +137,9 @@ def store_pull(session: Session, commit_id: int, pull: PullRef | None) -> None:
         .where(Commit.id == commit_id)
         .values(
             pull_number=pull.number if pull else None,
-            pull_title=pull.title[:PULL_TITLE_LIMIT] if pull else None,
-            pull_url=pull.url if pull else None,
+            # as GitHub gave them, stored like commit text (NUL: PostgreSQL's text refuses it)
+            pull_title=clean_text(pull.title[:PULL_TITLE_LIMIT]) if pull else None,
+            pull_url=clean_text(pull.url) if pull else None,
         )
     )
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import insert, select
 from test_daily_report import a_day, local_noon
 
+from commit_digest.analysis.claims import PULL_TITLE_LIMIT, store_pull
 from commit_digest.analysis.github import PullRef, chosen_pull
+from commit_digest.models import Commit, Repository
 from commit_digest.reporting.build import build_report
+from commit_digest.runtime import Runtime
 from report.render import render_markdown
 
 from conftest import deliver
@@ -121,3 +126,40 @@ def test_the_worker_stores_each_commits_pull_request(live: LiveStack, unique_rep
     )
     assert "🔀" not in third
     assert 'href="https://github.com/' + unique_repo + '/pull/41"' in built.html_body
+
+
+def test_a_pull_title_with_a_nul_byte_is_stored_on_both_databases(runtime: Runtime) -> None:
+    """PostgreSQL's text refuses NUL: the title is stored like commit text (NUL as ␀), and a
+    title past the limit is cut, so the analysis is never lost over its PR."""
+    now = datetime.now(UTC)
+    with runtime.session() as session:
+        repo = session.execute(
+            insert(Repository)
+            .values(full_name="octo/pulls", created_at=now)
+            .returning(Repository.id)
+        ).scalar_one()
+        commit = session.execute(
+            insert(Commit)
+            .values(
+                repository_id=repo,
+                sha="f" * 40,
+                message="m",
+                landed_at=now,
+                source="webhook",
+                created_at=now,
+                attempts=0,
+            )
+            .returning(Commit.id)
+        ).scalar_one()
+        store_pull(
+            session,
+            commit,
+            PullRef(7, "fix\x00" + "x" * 1_000, "https://github.com/o/r/pull/7", merged=True),
+        )
+    with runtime.session() as session:
+        title, number = session.execute(
+            select(Commit.pull_title, Commit.pull_number).where(Commit.id == commit)
+        ).one()
+    assert number == 7
+    assert title.startswith("fix\u2400x")
+    assert len(title) == PULL_TITLE_LIMIT
