@@ -342,7 +342,7 @@ def request_costs(env: dict[str, str], workdir: Path) -> dict[str, float]:
     from commit_digest.logs import configure_logging
     from webhook import create_app
 
-    configure_logging("info", "json")
+    configure_logging("info", "json", long_lived=True)  # as gunicorn's create_app() does
     logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
     app = create_app(load_settings(env, dotenv_path=None))
     bodies = workdir / "cost.bodies"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -208,20 +210,32 @@ def _record_postgres(
     # SQLAlchemy holds: nothing compiled, typed or wrapped per request (the values are already
     # what psycopg sends: aware datetimes, bytes, a JSON string), and psycopg prepares the
     # statement on the server after a few uses of the connection
+    found = _on_driver_cursor(session, _RECORD_PUSH_POSTGRES, params)
+    if not found:
+        return None, []
+    row = found[0]
+    return int(row[0]), [int(i) for i in row[1]]
+
+
+def _on_driver_cursor(session: Executor, sql: str, params: Any) -> list[Any]:
+    """Run ``sql`` on the driver's cursor in the open transaction; return the rows it returns.
+
+    A driver error comes out as SQLAlchemy's class for it (a value the database refuses is a
+    DataError or IntegrityError and gets quarantined; a database that is down is an
+    OperationalError, a 503), and a connection the server dropped is not given back to the pool.
+    """
     connection = session.connection() if isinstance(session, Session) else session
     driver = connection.connection.dbapi_connection
     assert driver is not None
     cursor = driver.cursor()
     try:
-        cursor.execute(_RECORD_PUSH_POSTGRES, params)
-        row = cursor.fetchone()
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
     except connection.dialect.loaded_dbapi.Error as error:
-        # the driver's error as SQLAlchemy's class (DataError: quarantined; OperationalError:
-        # 503), and a connection the server dropped is not given back to the pool
         if connection.dialect.is_disconnect(error, driver, cursor):
             connection.invalidate(error)
         raise DBAPIError.instance(
-            _RECORD_PUSH_POSTGRES,
+            sql,
             None,
             error,
             connection.dialect.loaded_dbapi.Error,
@@ -230,24 +244,76 @@ def _record_postgres(
         ) from error
     finally:
         cursor.close()
-    if row is None:
-        return None, []
-    return int(row[0]), [int(i) for i in row[1]]
 
 
-_SQLITE_DELIVERY = sqlite.insert(DELIVERIES).on_conflict_do_nothing().returning(DELIVERIES.c.id)
-_SQLITE_COMMITS = sqlite.insert(COMMITS).on_conflict_do_nothing().returning(COMMITS.c.id)
+_DELIVERY_COLUMNS = (
+    "guid", "event", "received_at", "body_key", "repository_id", "ref", "before_sha",
+    "after_sha", "outcome", "commits_in_payload", "pushed_at", "body", "compare_state",
+    "compare_queued_at",
+)  # fmt: skip
+_COMMIT_COLUMNS = (
+    "repository_id", "sha", "delivery_id", "branch", "message", "author_name", "author_email",
+    "author_login", "committed_at", "landed_at", "url", "files", "source", "created_at",
+    "queued_at", "attempts",
+)  # fmt: skip
+# SQLite takes at most 32,766 parameters in one statement; a push names at most 2,048 commits
+_SQLITE_ROWS_PER_STATEMENT = 500
+
+
+@functools.lru_cache(maxsize=8)
+def _sqlite_binders(
+    dialect: Dialect, table: str, columns: tuple[str, ...]
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    """Each column's own bind processor: values go to the driver as SQLAlchemy would send them."""
+    owner = DELIVERIES if table == "deliveries" else COMMITS
+    return tuple(owner.c[name].type.bind_processor(dialect) for name in columns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
+    values = ", ".join(["(" + ", ".join("?" * len(columns)) + ")"] * rows)
+    # names from the constants above and placeholders only: no value is ever in the text
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} "  # noqa: S608
+        "ON CONFLICT DO NOTHING RETURNING id"
+    )
+
+
+def _sqlite_values(
+    dialect: Dialect, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]]
+) -> list[Any]:
+    binders = _sqlite_binders(dialect, table, columns)
+    values: list[Any] = []
+    for row in rows:
+        for name, bind in zip(columns, binders, strict=True):
+            value = row[name]
+            values.append(value if bind is None or value is None else bind(value))
+    return values
 
 
 def _record_sqlite(
     session: Executor,
-    delivery: dict[str, object],
+    delivery: dict[str, Any],
     commits: list[PushCommit],
     push: Push,
     landed_at: datetime,
 ) -> tuple[int | None, list[int]]:
-    delivery_id = session.execute(_SQLITE_DELIVERY, delivery).scalar_one_or_none()
-    if delivery_id is None or not commits:
+    """The delivery, then its commits, as two statements on the driver's cursor.
+
+    SQLite runs in this process, so a statement costs no round trip, only SQLAlchemy's
+    compiling and typing per call; each value is bound by its column's own processor, so the
+    rows read back exactly as if SQLAlchemy had written them.
+    """
+    dialect = (session.connection() if isinstance(session, Session) else session).dialect
+    found = _on_driver_cursor(
+        session,
+        _sqlite_insert("deliveries", _DELIVERY_COLUMNS, 1),
+        _sqlite_values(dialect, "deliveries", _DELIVERY_COLUMNS, [delivery]),
+    )
+    if not found:
+        return None, []
+    delivery_id = int(found[0][0])
+    if not commits:
         return delivery_id, []
     now = delivery["received_at"]
     rows = [
@@ -271,7 +337,16 @@ def _record_sqlite(
         }
         for c in commits
     ]
-    return delivery_id, [row[0] for row in session.execute(_SQLITE_COMMITS, rows)]
+    new_ids: list[int] = []
+    for start in range(0, len(rows), _SQLITE_ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _SQLITE_ROWS_PER_STATEMENT]
+        found = _on_driver_cursor(
+            session,
+            _sqlite_insert("commits", _COMMIT_COLUMNS, len(chunk)),
+            _sqlite_values(dialect, "commits", _COMMIT_COLUMNS, chunk),
+        )
+        new_ids.extend(int(row[0]) for row in found)
+    return delivery_id, new_ids
 
 
 def record_other_event(session: Executor, info: DeliveryInfo, outcome: str) -> bool:

@@ -8,6 +8,7 @@ and secrets are never logged; ``redact_secret_fields`` is a last line of defence
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -15,20 +16,26 @@ from typing import Any
 import structlog
 
 _SECRET_KEYS = ("secret", "token", "password", "api_key", "authorization", "private_key")
+_SECRET_KEY = re.compile("|".join(_SECRET_KEYS), re.IGNORECASE)
 
 
 def redact_secret_fields(
     _: Any, __: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """Blank any field whose name says it holds a secret."""
-    for key in list(event):
-        if any(marker in key.lower() for marker in _SECRET_KEYS):
-            event[key] = "[redacted]"
+    # one regular expression per key: this runs for every log line, on every request
+    for key in [key for key in event if _SECRET_KEY.search(key)]:
+        event[key] = "[redacted]"
     return event
 
 
-def configure_logging(level: str = "info", fmt: str = "auto") -> None:
-    """Route structlog and the standard library through one renderer on stderr."""
+def configure_logging(level: str = "info", fmt: str = "auto", *, long_lived: bool = False) -> None:
+    """Route structlog and the standard library through one renderer on stderr.
+
+    ``long_lived`` processes (the web and worker processes, configured once) keep each
+    logger once built; otherwise every log call builds it again, so that tests and commands
+    run in-process can configure logging anew.
+    """
     json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -46,8 +53,7 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        # not cached: tests (and `commit-digest` commands run in-process) reconfigure logging
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=long_lived,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

@@ -37,7 +37,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
             sys.exit(f"commit-digest: configuration error: {error}")
         raise
     if config is None:
-        configure_logging(settings.log_level, settings.log_format)
+        configure_logging(settings.log_level, settings.log_format, long_lived=True)
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES

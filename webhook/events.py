@@ -69,7 +69,8 @@ def handle_ping(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]
 
 def handle_push(runtime: Runtime, info: DeliveryInfo, payload: Mapping[str, Any]) -> Answer:
     push = parse_push(payload)
-    outcome = runtime.in_transaction(
+    # one statement on PostgreSQL (the repository row aside, an idempotent upsert done once)
+    outcome = runtime.in_single_statements(
         lambda connection: record_push(
             connection, runtime.settings, info, push, runtime.repositories
         )

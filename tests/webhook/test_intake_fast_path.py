@@ -8,17 +8,20 @@ import fcntl
 import json
 import threading
 import time
+import zlib
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from commit_digest.config import Settings
 from commit_digest.intake import delivery_work
 from commit_digest.metrics import Metrics
-from commit_digest.models import Commit
+from commit_digest.models import Commit, Delivery
 from commit_digest.queueing import ANALYZE, DISPATCH, DirectPublisher, make_celery, publish
 from commit_digest.runtime import Runtime
 
@@ -128,6 +131,79 @@ def test_odd_text_survives_the_one_statement(client: FlaskClient, runtime: Runti
     assert row.author_name == "Zoë 😀 " + "n" * 2_000
     assert row.files is not None
     assert row.files["added"] == ["新しい/ファイル.md"]
+
+
+def test_recorded_rows_read_back_as_sqlalchemy_writes_them(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    """The driver-level record stores values the ORM reads back as it would its own.
+
+    Times come back as aware UTC datetimes equal to the payload's (a +02:00 timestamp too),
+    the file lists as JSON, the body compressed, a delivery id on every commit.
+    """
+    repo = "octo/read-back"
+    when = datetime(2026, 2, 3, 10, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+    commit = payloads.commit(
+        repo, "rb", "fix: read back", timestamp=when, added=["a.py"], modified=["b/c.py"]
+    )
+    assert deliver(client, json.dumps(payloads.push(repo, [commit])).encode()).status_code == 202
+    with runtime.session() as session:
+        row = session.execute(select(Commit)).scalar_one()
+        delivery = session.execute(select(Delivery)).scalar_one()
+    assert row.committed_at == when
+    assert row.committed_at is not None
+    assert row.committed_at.utcoffset() == timedelta(0)
+    assert row.files == {"added": ["a.py"], "removed": [], "modified": ["b/c.py"]}
+    assert (row.source, row.attempts, row.delivery_id) == ("webhook", 0, delivery.id)
+    assert row.queued_at == row.created_at == delivery.received_at
+    assert delivery.received_at.tzinfo is not None
+    assert delivery.body is not None
+    assert json.loads(zlib.decompress(delivery.body))["ref"]
+
+
+def test_a_push_larger_than_one_statement_records_every_commit(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    """1,200 commits (more rows than SQLite takes in one statement) are all recorded and queued."""
+    repo = "octo/huge-push"
+    commits = [payloads.commit(repo, f"h{n}", f"feat: change {n}") for n in range(1_200)]
+    response = deliver(client, json.dumps(payloads.push(repo, commits)).encode())
+    assert response.status_code == 202
+    assert (response.json["new"], response.json["queued"]) == (1_200, 1_200)
+    with runtime.session() as session:
+        assert len(session.execute(select(Commit.id)).all()) == 1_200
+
+
+def test_postgres_records_a_push_in_one_round_trip(client: FlaskClient, tmp_path: Path) -> None:
+    """On PostgreSQL the push is one autocommitted statement: no BEGIN, no COMMIT on the wire.
+
+    libpq's own trace of the protocol messages the connection sent is what is counted.
+    """
+    runtime: Runtime = client.application.extensions["commit_digest"]
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("the one round trip is PostgreSQL's")
+    repo = "octo/one-trip"
+    for n in (1, 2):  # the repository row: inserted, then read back committed and kept
+        body = json.dumps(payloads.push(repo, [payloads.commit(repo, f"w{n}", "feat: warm")]))
+        assert deliver(client, body.encode()).status_code == 202
+    trace = tmp_path / "libpq.trace"
+    with trace.open("w") as sink:
+
+        def traced(dbapi_connection: Any, *_: Any) -> None:
+            dbapi_connection.pgconn.trace(sink.fileno())
+
+        event.listen(runtime.engine, "checkout", traced)
+        third = payloads.push(repo, [payloads.commit(repo, f"t{n}", "fix: x") for n in (1, 2, 3)])
+        response = deliver(client, json.dumps(third).encode())
+        event.remove(runtime.engine, "checkout", traced)
+    assert (response.status_code, response.json["new"]) == (202, 3)
+    # a line: time, F(rontend) or B(ackend), length, message type, its content
+    sent = [line.split("\t")[3] for line in trace.read_text().splitlines() if "\tF\t" in line]
+    assert "BEGIN" not in trace.read_text()
+    assert "COMMIT" not in trace.read_text()
+    assert sent.count("Sync") == 1, sent  # one round trip: one group of messages, one Sync
+    with runtime.session() as session:
+        assert len(session.execute(select(Commit.id)).all()) == 5
 
 
 def test_web_metrics_are_added_up_and_sent_once(settings: Settings) -> None:
