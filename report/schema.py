@@ -56,7 +56,7 @@ class Insights(_Strict):
 
 # model: the LLM's answer; prefix, paths, message: the commit's own evidence; rubric: the
 # importance the rubric gives the type; default: nothing else said anything.
-Signal = Literal["model", "prefix", "paths", "message", "rubric", "default"]
+Signal = Literal["model", "prefix", "paths", "diff", "message", "changelog", "rubric", "default"]
 
 
 class DecidedBy(_Strict):

@@ -23,9 +23,11 @@ from commit_digest.analysis.tokens import TokenCounter
 # contained, then tests and docs, then what a reviewer skips.
 PRIORITY: tuple[PathKind, ...] = (
     PathKind.SOURCE,
+    PathKind.TYPES,
     PathKind.CONFIG,
     PathKind.BUILD,
     PathKind.CI,
+    PathKind.TOOLING,
     PathKind.EXAMPLE,
     PathKind.TEST,
     PathKind.DOCS,

@@ -50,6 +50,8 @@ PATH_VERDICTS: dict[PathKind, tuple[ChangeType, Importance]] = {
     PathKind.CI: (ChangeType.CI, Importance.LOW),
     PathKind.BUILD: (ChangeType.BUILD, Importance.MEDIUM),
     PathKind.LOCKFILE: (ChangeType.BUILD, Importance.MEDIUM),
+    # the rubric: developer-tool updates are low
+    PathKind.TOOLING: (ChangeType.BUILD, Importance.LOW),
 }
 # Prefixes whose claim the paths must back: a ``docs:`` commit that changes source code is
 # not only docs.
@@ -119,6 +121,8 @@ RELEASE = re.compile(
 _AREA_LABEL = re.compile(r"^[\w./-]+:\s+")
 # The answers a small model gives when it cannot tell.
 _INDISCRIMINATE = frozenset({ChangeType.REFACTOR, ChangeType.CHORE})
+# Types a diff of comments only does not contradict.
+_COMMENT_TYPES = frozenset({ChangeType.DOCS, ChangeType.STYLE})
 # Types the rubric rates low whatever they touch.
 _LOW_TYPES = frozenset({ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE, ChangeType.REFACTOR})
 _SIGNAL_TEXT = {
@@ -156,6 +160,11 @@ class Signals:
     @property
     def touches_source(self) -> bool:
         return bool(self.kinds[PathKind.SOURCE])
+
+    @property
+    def touches_code(self) -> bool:
+        """Source or type declarations: what a fix or a feature is made in."""
+        return bool(self.kinds[PathKind.SOURCE] or self.kinds[PathKind.TYPES])
 
     @property
     def path_verdict(self) -> tuple[ChangeType, Importance] | None:
@@ -237,6 +246,152 @@ def message_type(subject: str) -> ChangeType | None:
     return None
 
 
+# The project's own record of the change: a changelog or "what's new" page in the diff.
+_CHANGELOG = re.compile(
+    r"(^|/)(CHANGELOG|CHANGES|NEWS|HISTORY|RELEASE[-_]?NOTES|whats-?new)[^/]*$", re.IGNORECASE
+)
+# The sections changelogs file entries under (Keep a Changelog's, towncrier's, Sphinx pages').
+_SECTIONS = (
+    (re.compile(r"\bsecurity\b", re.I), ChangeType.SECURITY),
+    (re.compile(r"\b(bug ?fix(es)?|fixe[sd]|fix)\b", re.I), ChangeType.BUGFIX),
+    (re.compile(r"\b(performance|speed ?ups?)\b", re.I), ChangeType.PERFORMANCE),
+    (re.compile(r"\b(documentation|docs)\b", re.I), ChangeType.DOCS),
+    (
+        re.compile(r"\b(internal changes|internals|refactor(ing)?s?|maintenance)\b", re.I),
+        ChangeType.REFACTOR,
+    ),
+    (
+        re.compile(r"\b(new features?|features?|added|enhancements?|new)\b", re.I),
+        ChangeType.FEATURE,
+    ),
+)
+_MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
+_RST_UNDERLINE = re.compile(r"^\s*([=\-~^\"'`#*+])\1{2,}\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+")
+
+
+@dataclass(frozen=True)
+class ChangelogEntry:
+    """What the commit adds to a changelog: the section it files the entry under, its text."""
+
+    section: ChangeType | None
+    text: str
+
+
+def changelog_entry(commit: CommitInput) -> ChangelogEntry | None:
+    """The first entry ``commit`` adds to a changelog file, with the section it sits in.
+
+    The section is the nearest heading above the added lines in the hunk (``### Fixed``,
+    ``Bug fixes`` over an rst underline); a heading that names no kind of change (a version,
+    a date) gives no section, and the entry's own words are left to the caller.
+    """
+    for change in commit.files:
+        if change.patch is None or not _CHANGELOG.search(change.path):
+            continue
+        heading: str | None = None
+        previous = ""
+        for line in change.patch.splitlines():
+            if line.startswith("@@"):
+                heading, previous = None, ""
+                continue
+            marker, text = line[:1], line[1:]
+            if marker == "+" and text.strip() and not _RST_UNDERLINE.match(text):
+                entry = _BULLET.sub("", text).strip()
+                if (found := _MARKDOWN_HEADING.match(text)) is not None:
+                    heading = found["title"]  # a heading the commit adds: its entries follow
+                    continue
+                return ChangelogEntry(_section_type(heading), entry)
+            if marker in (" ", "-") or not marker:
+                if (found := _MARKDOWN_HEADING.match(text)) is not None:
+                    heading = found["title"]
+                elif _RST_UNDERLINE.match(text) and previous.strip():
+                    heading = previous.strip()
+                previous = text if marker != "-" else previous
+    return None
+
+
+def changelog_type(commit: CommitInput, *, section_only: bool = False) -> ChangeType | None:
+    """The type the commit's changelog entry names: its section, else (unless ``section_only``)
+    the entry's own words — only for a commit that changes more than its changelog."""
+    if not any(not _CHANGELOG.search(change.path) for change in commit.files):
+        return None
+    entry = changelog_entry(commit)
+    if entry is None:
+        return None
+    if entry.section is not None or section_only:
+        return entry.section
+    return message_type(entry.text)
+
+
+def _section_type(heading: str | None) -> ChangeType | None:
+    if heading is None:
+        return None
+    for pattern, change_type in _SECTIONS:
+        if pattern.search(heading):
+            return change_type
+    return None
+
+
+# Line comments by file extension; a changed line that is one of these cannot change behaviour.
+_HASH = ("#",)
+_SLASH = ("//", "/*", "*", "*/")
+_COMMENTS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("py", "pyi", "sh", "bash", "rb", "pl", "r", "jl", "nim", "ex", "exs"), _HASH),
+    **dict.fromkeys(
+        ("js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx", "c", "h", "cc", "cpp", "hpp", "cxx",
+         "java", "kt", "kts", "scala", "go", "rs", "swift", "cs", "php", "dart", "zig", "m", "mm"),
+        _SLASH,
+    ),
+    **dict.fromkeys(("lua", "sql", "hs"), ("--",)),
+}  # fmt: skip
+# Moved code: at least this many removed lines, and this share of them added back elsewhere.
+_MOVED_MIN_LINES = 4
+_MOVED_SHARE = 0.6
+
+
+def diff_shape(commit: CommitInput) -> str | None:
+    """What the diff of the source files looks like when that alone says what kind it is.
+
+    ``"comments"``: every changed line of source is a comment or blank (behaviour cannot
+    change); ``"moved"``: most removed lines come back elsewhere in the diff (code moved or
+    extracted); ``"removal"``: source lines only removed, none added (dead code dropped).
+    None when there is no source, a source file has no patch, or the shape says nothing.
+    """
+    sources = [change for change in commit.files if classify(change.path) is PathKind.SOURCE]
+    if not sources or any(change.patch is None for change in sources):
+        return None
+    added: list[str] = []
+    removed: list[str] = []
+    only_comments = True
+    for change in sources:
+        markers = _COMMENTS.get(change.path.rsplit(".", 1)[-1].lower())
+        for line in (change.patch or "").splitlines():
+            if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
+                continue
+            text = line[1:].strip()
+            if not text:
+                continue
+            (added if line[0] == "+" else removed).append(text)
+            if markers is None or not text.startswith(markers):
+                only_comments = False
+    if not added and not removed:
+        return None
+    if only_comments:
+        return "comments"
+    if removed and not added:
+        return "removal"
+    if len(removed) >= _MOVED_MIN_LINES:
+        pool = Counter(added)
+        back = 0
+        for text in removed:
+            if pool[text] > 0:
+                pool[text] -= 1
+                back += 1
+        if back >= _MOVED_SHARE * len(removed) and back >= _MOVED_SHARE * len(added):
+            return "moved"
+    return None
+
+
 def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance | None:
     """Return the importance the rubric gives ``change_type`` on these paths, if it settles it."""
     if signals.breaking or change_type is ChangeType.SECURITY:
@@ -263,21 +418,35 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
     signals = read_signals(commit)
     change_type: ChangeType = analysis.change_type
     type_signal: Signal = "model"
+    shape = diff_shape(commit)
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
         change_type, type_signal = verdict[0], "paths"
+    elif shape == "comments" and prefix_backed(signals) not in _COMMENT_TYPES:
+        # only comments changed in the source: whatever the prefix or the model says, no
+        # behaviour can have changed
+        change_type, type_signal = ChangeType.DOCS, "diff"
     elif (backed := prefix_backed(signals)) is not None:
         change_type, type_signal = backed, "prefix"
     elif signals.prefix_type is None and RELEASE.match(commit.subject):
         change_type, type_signal = ChangeType.CHORE, "message"
+    elif (filed := changelog_type(commit, section_only=True)) is not None:
+        change_type, type_signal = filed, "changelog"
     elif (said := message_type(commit.subject)) is not None:
         change_type, type_signal = said, "message"
-    elif signals.touches_source and change_type in _INDISCRIMINATE:
+    elif (filed := changelog_type(commit)) is not None:
+        change_type, type_signal = filed, "changelog"
+    elif shape in ("moved", "removal") and change_type in _INDISCRIMINATE:
+        # code moved or only removed, and the model says so too: a refactor
+        change_type, type_signal = ChangeType.REFACTOR, "diff"
+    elif signals.touches_code and change_type in _INDISCRIMINATE:
         # Nothing in the commit names its kind and the model said refactor or chore, which a
         # small model says of most commits (benchmarks/EVAL.md: mostly wrong); by the rubric's
         # first signal a change to source code changes behaviour.
         change_type, type_signal = ChangeType.BUGFIX, "default"
     importance = rubric_importance(change_type, signals)
-    importance_signal: Signal = "rubric" if type_signal in ("model", "default") else type_signal
+    importance_signal: Signal = (
+        "rubric" if type_signal in ("model", "default", "diff") else type_signal
+    )
     if importance is None:
         importance, importance_signal = analysis.importance, "model"
     return analysis.model_copy(

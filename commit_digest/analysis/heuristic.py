@@ -9,6 +9,8 @@ from commit_digest.analysis.evidence import (
     RELEASE,
     RUNTIME_TYPES,
     Signals,
+    changelog_type,
+    diff_shape,
     message_type,
     read_signals,
 )
@@ -25,6 +27,8 @@ from report.schema import (
 )
 
 _RUNTIME_KINDS = frozenset({PathKind.SOURCE})
+# Prefixes a comment-only diff does not contradict.
+_COMMENT_PREFIXES = frozenset({ChangeType.DOCS, ChangeType.STYLE, ChangeType.CHORE})
 LARGE_CHANGE_LINES = 800
 LARGE_CHANGE_FILES = 40
 
@@ -79,13 +83,22 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         return ChangeType.CHORE, "message"
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
         return verdict[0], "paths"
+    shape = diff_shape(commit)
+    if shape == "comments" and signals.prefix_type not in _COMMENT_PREFIXES:
+        return ChangeType.DOCS, "diff"
     if signals.prefix_type is not None:
         return signals.prefix_type, "prefix"
     if subject.lower().startswith("merge "):
         return ChangeType.CHORE, "message"
+    if (filed := changelog_type(commit, section_only=True)) is not None:
+        return filed, "changelog"
     if (said := message_type(subject)) is not None:
         return said, "message"
-    if signals.touches_source:
+    if (filed := changelog_type(commit)) is not None:
+        return filed, "changelog"
+    if shape in ("moved", "removal"):
+        return ChangeType.REFACTOR, "diff"
+    if signals.touches_code:
         # Source code changed and nothing says how: by the rubric's first signal it changes
         # behaviour, and maintenance commits without a label are mostly fixes.
         return ChangeType.BUGFIX, "default"

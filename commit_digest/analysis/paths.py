@@ -14,12 +14,14 @@ class PathKind(StrEnum):
     MINIFIED = "minified"
     BINARY = "binary"
     SOURCE = "source"
+    TYPES = "types"  # type declarations only (TypeScript .d.ts, Python .pyi): nothing runs
     TEST = "test"
     DOCS = "docs"
     CI = "ci"
     BUILD = "build"
     EXAMPLE = "example"
     CONFIG = "config"
+    TOOLING = "tooling"  # developer tools' settings: linters, formatters, test runners, hooks
 
 
 # Kinds whose diff is noise to a reviewer; dropped first when the prompt is over budget.
@@ -159,13 +161,42 @@ _GENERATED = re.compile(
     r"|\.snap|\.svg)$|(^|/)(dist|build|gen|generated|__generated__)/"
 )
 _MINIFIED = re.compile(r"\.min\.(js|css)$|\.(js|css)\.map$|-bundle\.js$")
+_TYPES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")
 _CI = re.compile(
-    r"^\.github/(workflows|actions)/|^\.gitlab-ci\.yml$|^\.circleci/|^\.buildkite/|^Jenkinsfile$|^\.ci/|^azure-pipelines\.yml$|^\.travis\.yml$"
+    r"^ci/|^\.github/(workflows|actions)/|^\.gitlab-ci\.yml$|^\.circleci/|^\.buildkite/|^Jenkinsfile$|^\.ci/|^azure-pipelines\.yml$|^\.travis\.yml$"
 )
 _DOCS = re.compile(
-    r"(^|/)(docs?|documentation|site)/|(^|/)(README|CHANGELOG|CONTRIBUTING|LICENSE|NOTICE|AUTHORS|CODEOWNERS)[^/]*$",
+    r"(^|/)(docs?|documentation|site)/"
+    r"|(^|/)(README|CHANGELOG|CHANGES|NEWS|HISTORY|RELEASE[-_]?NOTES|CONTRIBUTING|LICENSE|NOTICE"
+    r"|AUTHORS|CODEOWNERS)[^/]*$",
     re.IGNORECASE,
 )
+# Developer tools' own settings: what they check or how they run, not what the software does.
+_TOOLING = re.compile(
+    r"(^|/)(\.pre-commit-config\.yaml|\.flake8|\.pylintrc|pylintrc|\.?mypy\.ini|\.?ruff\.toml"
+    r"|\.editorconfig|\.gitignore|\.gitattributes|\.gitmodules|\.mailmap|\.git-blame-ignore-revs"
+    r"|\.(prettier|eslint|stylelint|markdownlint|yamllint|mocha|nyc|babel|lintstaged)rc[^/]*"
+    r"|\.(prettier|eslint)ignore|eslint\.config\.[cm]?[jt]s|biome\.jsonc?|\.clang-(format|tidy)"
+    r"|\.?rustfmt\.toml|\.?clippy\.toml|\.golangci\.ya?ml|\.codespellrc|\.coveragerc"
+    r"|codecov\.ya?ml|\.codecov\.ya?ml|pytest\.ini|karma\.conf\.[cm]?js"
+    r"|(jest|vitest|playwright|cypress)\.config\.[cm]?[jt]s|\.readthedocs\.ya?ml)$"
+    r"|(^|/)\.(vscode|idea|devcontainer)/"
+)
+# Automation of the repository itself: dependency bots are configured beside the workflows.
+_REPO_BOTS = re.compile(r"^\.github/(dependabot\.ya?ml|renovate\.json5?)$|^renovate\.json5?$")
+# Dependency pins kept in requirement files and folders (requirements/dev.txt, tests-min.in).
+_REQUIREMENTS = re.compile(
+    r"(^|/)(requirements[^/]*/[^/]+\.(txt|in)|(requirements|constraints)[^/]*\.(txt|in)"
+    r"|environment\.ya?ml)$"
+)
+# Pins for developing, testing or documenting the project, not for running it.
+_DEV_REQUIREMENTS = re.compile(
+    r"(^|/)requirements[^/]*/([^/]*[-_.])?(dev|develop|tests?|docs?|typing|lint|style|ci|check)"
+    r"([-_.][^/]*)?\.(txt|in)$|(^|/)requirements[-_.](dev|tests?|docs?|typing|lint)[^/]*\.(txt|in)$"
+)
+# A Helm chart's templates and values are what the chart deploys: its runtime.
+_CHART_RUNTIME = re.compile(r"(^|/)charts?/[^/]+/(templates/.+|values\.ya?ml)$")
+_CHART_META = re.compile(r"(^|/)charts?/[^/]+/Chart\.(yaml|lock)$")
 _EXAMPLE = re.compile(r"(^|/)(examples?|samples?|demos?|recipes|benchmarks?)/")
 
 
@@ -185,8 +216,14 @@ def classify(path: str) -> PathKind:
         return PathKind.MINIFIED
     if _GENERATED.search(lower):
         return PathKind.GENERATED
-    if _CI.search(path):
+    if _CI.search(path) or _REPO_BOTS.search(lower):
         return PathKind.CI
+    if _TOOLING.search(lower) or _DEV_REQUIREMENTS.search(lower):
+        return PathKind.TOOLING
+    if _CHART_RUNTIME.search(lower):
+        return PathKind.SOURCE
+    if _CHART_META.search(path) or _REQUIREMENTS.search(lower):
+        return PathKind.BUILD
     if _TEST.search(lower):
         return PathKind.TEST
     if _DOCS.search(path) or extension in DOC_EXTENSIONS:
@@ -195,6 +232,8 @@ def classify(path: str) -> PathKind:
         return PathKind.BUILD
     if _EXAMPLE.search(lower):
         return PathKind.EXAMPLE
+    if _TYPES.search(lower):
+        return PathKind.TYPES
     if extension in CONFIG_EXTENSIONS or name.startswith("."):
         return PathKind.CONFIG
     return PathKind.SOURCE

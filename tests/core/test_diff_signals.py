@@ -1,0 +1,214 @@
+"""What the paths and the diff itself say: tooling, chart templates, changelog sections, shapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from commit_digest.analysis.evidence import (
+    changelog_entry,
+    changelog_type,
+    combine_evidence,
+    diff_shape,
+)
+from commit_digest.analysis.heuristic import heuristic_analysis
+from commit_digest.analysis.inputs import CommitInput, FileChange
+from commit_digest.analysis.paths import PathKind, classify
+from report.schema import Analysis, ChangeType, Importance, Insights
+
+
+def commit(message: str, *files: FileChange) -> CommitInput:
+    return CommitInput("acme/app", "c" * 40, message, "Ann", files, len(files), "github")
+
+
+def change(path: str, patch: str | None) -> FileChange:
+    lines = (patch or "").splitlines()
+    added = sum(1 for line in lines if line.startswith("+"))
+    removed = sum(1 for line in lines if line.startswith("-"))
+    return FileChange(path, "modified", added, removed, patch)
+
+
+def model(change_type: ChangeType, importance: Importance) -> Analysis:
+    return Analysis(
+        change_type=change_type,
+        importance=importance,
+        summary="s",
+        impact_scope=[],
+        insights=Insights(architecture="", performance="", security="", compatibility=""),
+        risks=[],
+        recommendations=[],
+        breaking_change=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        (".pre-commit-config.yaml", PathKind.TOOLING),
+        (".flake8", PathKind.TOOLING),
+        ("vitest.config.mjs", PathKind.TOOLING),
+        ("packages/web/.eslintrc.json", PathKind.TOOLING),
+        ("requirements/dev.txt", PathKind.TOOLING),
+        ("requirements-docs.txt", PathKind.TOOLING),
+        ("requirements-skip/tests-min.in", PathKind.TOOLING),
+        ("requirements.txt", PathKind.BUILD),
+        ("requirements/base.txt", PathKind.BUILD),
+        ("charts/argo-cd/Chart.yaml", PathKind.BUILD),
+        ("charts/argo-cd/templates/server/deployment.yaml", PathKind.SOURCE),
+        ("charts/argo-cd/values.yaml", PathKind.SOURCE),
+        ("index.d.ts", PathKind.TYPES),
+        ("src/typing.pyi", PathKind.TYPES),
+        (".github/dependabot.yml", PathKind.CI),
+        ("ci/test-complete", PathKind.CI),
+        ("CHANGES.rst", PathKind.DOCS),
+        ("NEWS.md", PathKind.DOCS),
+        ("src/app.py", PathKind.SOURCE),
+        ("config/settings.yaml", PathKind.CONFIG),
+    ],
+)
+def test_path_kinds(path: str, kind: PathKind) -> None:
+    """Developer-tool settings, dev pins, chart templates and typings each get their kind."""
+    assert classify(path) is kind
+
+
+def test_developer_tool_updates_are_build_and_low() -> None:
+    """A pre-commit autoupdate touches only tooling: build, low (the rubric's tool updates)."""
+    bump = commit(
+        "[pre-commit.ci] pre-commit autoupdate",
+        change(".pre-commit-config.yaml", "@@ -1 +1 @@\n-  rev: v1\n+  rev: v2\n"),
+    )
+    analysis = heuristic_analysis(bump, "en")
+    assert (analysis.change_type, analysis.importance) == (ChangeType.BUILD, Importance.LOW)
+
+
+def test_a_fix_in_a_chart_template_is_high() -> None:
+    """In a Helm chart repository the templates are what runs: a fix there is high."""
+    fix = commit(
+        "fix(argo-cd): set the emptyDir size limit",
+        change("charts/argo-cd/Chart.yaml", "@@ -1 +1 @@\n-version: 1.0.0\n+version: 1.0.1\n"),
+        change(
+            "charts/argo-cd/templates/controller/statefulset.yaml",
+            "@@ -9,2 +9,3 @@\n   emptyDir:\n+    sizeLimit: 1Gi\n",
+        ),
+    )
+    analysis = heuristic_analysis(fix, "en")
+    assert (analysis.change_type, analysis.importance) == (ChangeType.BUGFIX, Importance.HIGH)
+
+
+def test_a_typings_only_fix_is_medium() -> None:
+    """Type declarations change no runtime: a fix in them is medium, not high."""
+    typings = commit(
+        "Make onabort optional on GenericAbortSignal",
+        change("index.d.ts", "@@ -3 +3 @@\n-  onabort: any;\n+  onabort?: any;\n"),
+    )
+    result = combine_evidence(model(ChangeType.REFACTOR, Importance.LOW), typings)
+    assert (result.change_type, result.importance) == (ChangeType.BUGFIX, Importance.MEDIUM)
+
+
+WHATS_NEW = """@@ -20,6 +20,9 @@ Deprecations
+ Bug fixes
+ ~~~~~~~~~
+ 
++- Restore ``getattr`` on extension arrays (:pull:`10278`).
++  By `Someone <https://github.com/someone>`_.
++
+ Documentation
+"""
+KEEP_A_CHANGELOG = """@@ -3,4 +3,6 @@
+ ## [Unreleased]
+ 
++### Added
++- A `--glob` flag for excluding by pattern.
+ ## [1.2.0] - 2024-01-01
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "patch", "section", "text"),
+    [
+        (
+            "doc/whats-new.rst",
+            WHATS_NEW,
+            ChangeType.BUGFIX,
+            "Restore ``getattr`` on extension arrays (:pull:`10278`).",
+        ),
+        ("CHANGELOG.md", KEEP_A_CHANGELOG, ChangeType.FEATURE, "A `--glob` flag for excluding by pattern."),
+        ("CHANGES.rst", "@@ -1,2 +1,3 @@\n Version 3.1\n+- Fix a crash on empty input.\n", None, "Fix a crash on empty input."),
+    ],
+)  # fmt: skip
+def test_changelog_entries_and_their_sections(
+    path: str, patch: str, section: ChangeType | None, text: str
+) -> None:
+    """The entry a commit adds, under the nearest heading (rst underline or Markdown #)."""
+    entry = changelog_entry(commit("x", change(path, patch), change("src/a.py", "@@\n+x\n")))
+    assert entry is not None
+    assert (entry.section, entry.text) == (section, text)
+
+
+def test_a_changelog_section_outranks_the_subject_words() -> None:
+    """'Add back getattr' filed under Bug fixes is a bug fix; a bare entry's words count after."""
+    filed = commit(
+        "Add back getattr for ExtensionArrays",
+        change("doc/whats-new.rst", WHATS_NEW),
+        change("xarray/core/extension_array.py", "@@ -1 +1,2 @@\n x = 1\n+y = getattr(a, b)\n"),
+    )
+    assert heuristic_analysis(filed, "en").change_type is ChangeType.BUGFIX
+    bare = commit(
+        "Keep track of output",
+        change("CHANGES.rst", "@@ -1 +1,2 @@\n Version 3.1\n+- Fix a crash on empty input.\n"),
+        change("src/a.py", "@@ -1 +1,2 @@\n x = 1\n+y = 2\n"),
+    )
+    assert changelog_type(bare, section_only=True) is None
+    assert changelog_type(bare) is ChangeType.BUGFIX
+
+
+def test_a_changelog_only_commit_is_not_read_as_its_entry() -> None:
+    """A commit that only edits the changelog is docs by its paths, not by the entry's words."""
+    only = commit("Update changelog", change("CHANGELOG.md", KEEP_A_CHANGELOG))
+    assert changelog_type(only) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "patch", "shape"),
+    [
+        ("src/a.rs", "@@ -1,2 +1,2 @@\n-/// Old help.\n+/// New help.\n fn main() {}\n", "comments"),
+        ("src/a.py", "@@ -1 +1 @@\n-# old\n+# new\n+\n", "comments"),
+        ("compat/src/portals.js", "@@ -1,5 +1 @@\n-a()\n-b()\n-c()\n x\n", "removal"),
+        (
+            "src/app.py",
+            "@@ -1,6 +1,7 @@\n-    one()\n-    two()\n-    three()\n-    four()\n"
+            "+def moved():\n+    one()\n+    two()\n+    three()\n+    four()\n",
+            "moved",
+        ),
+        ("src/app.py", "@@ -1 +1 @@\n-return a\n+return b\n", None),
+        ("Makefile", "@@ -1 +1 @@\n-# a\n+# b\n", None),
+    ],
+)  # fmt: skip
+def test_diff_shapes(path: str, patch: str, shape: str | None) -> None:
+    """Comments only, removal only and moved code are told apart; an ordinary edit is none."""
+    assert diff_shape(commit("x", change(path, patch))) == shape
+
+
+def test_comment_only_change_is_docs_whatever_the_prefix_says() -> None:
+    """`fix:` on a diff that only rewrites a comment changes no behaviour: docs, low."""
+    comment = commit(
+        "fix(types): correct eslint directive",
+        change("compat/src/index.ts", "@@ -1 +1 @@\n-// eslint-disable-line foo\n+// eslint-disable-line bar\n"),
+    )  # fmt: skip
+    result = combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), comment)
+    assert (result.change_type, result.importance) == (ChangeType.DOCS, Importance.LOW)
+    assert result.decided_by is not None
+    assert result.decided_by.change_type == "diff"
+
+
+def test_moved_code_keeps_the_models_refactor() -> None:
+    """The model's refactor on moved code stands (the source-code default would say bugfix)."""
+    moved = commit(
+        "Provide an extendable merge method",
+        change(
+            "src/flask/blueprints.py",
+            "@@ -1,6 +1,7 @@\n-    one()\n-    two()\n-    three()\n-    four()\n"
+            "+def moved():\n+    one()\n+    two()\n+    three()\n+    four()\n",
+        ),
+    )
+    result = combine_evidence(model(ChangeType.REFACTOR, Importance.LOW), moved)
+    assert (result.change_type, result.importance) == (ChangeType.REFACTOR, Importance.LOW)
