@@ -104,22 +104,29 @@ def test_a_typings_only_fix_is_medium() -> None:
     assert (result.change_type, result.importance) == (ChangeType.BUGFIX, Importance.MEDIUM)
 
 
-WHATS_NEW = """@@ -20,6 +20,9 @@ Deprecations
- Bug fixes
- ~~~~~~~~~
- 
-+- Restore ``getattr`` on extension arrays (:pull:`10278`).
-+  By `Someone <https://github.com/someone>`_.
-+
- Documentation
-"""
-KEEP_A_CHANGELOG = """@@ -3,4 +3,6 @@
- ## [Unreleased]
- 
-+### Added
-+- A `--glob` flag for excluding by pattern.
- ## [1.2.0] - 2024-01-01
-"""
+# a diff's context lines start with a space, blank ones too
+WHATS_NEW = "\n".join(
+    [
+        "@@ -20,6 +20,9 @@ Deprecations",
+        " Bug fixes",
+        " ~~~~~~~~~",
+        " ",
+        "+- Restore ``getattr`` on extension arrays (:pull:`10278`).",
+        "+  By `Someone <https://github.com/someone>`_.",
+        "+",
+        " Documentation",
+    ]
+)
+KEEP_A_CHANGELOG = "\n".join(
+    [
+        "@@ -3,4 +3,6 @@",
+        " ## [Unreleased]",
+        " ",
+        "+### Added",
+        "+- A `--glob` flag for excluding by pattern.",
+        " ## [1.2.0] - 2024-01-01",
+    ]
+)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from benchmarks.judgement import EVAL_SET, agreement, load_set, run_heuristic
 
 # Measured agreement (benchmarks/EVAL.md: 71/80 and 67/80) minus a margin of two commits.
