@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import math
 import os
 import re
@@ -342,8 +341,12 @@ def request_costs(env: dict[str, str], workdir: Path) -> dict[str, float]:
     from commit_digest.logs import configure_logging
     from webhook import create_app
 
-    configure_logging("info", "json", long_lived=True)  # as gunicorn's create_app() does
-    logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
+    # as gunicorn's create_app() does, with the lines written (and thrown away) as there
+    stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115
+    try:
+        configure_logging("info", "json", long_lived=True)
+    finally:
+        sys.stderr = stderr
     app = create_app(load_settings(env, dotenv_path=None))
     bodies = workdir / "cost.bodies"
     write_bodies(bodies, COST_REQUESTS + 200, "cost")

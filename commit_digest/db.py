@@ -14,11 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True) -> Engine:
+def make_engine(
+    database_url: str, *, pool_size: int = 5, pre_ping: bool = True, autocommit: bool = False
+) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and foreign keys switched on.
 
     ``pre_ping`` tests each pooled connection before use (a round trip); the web process
     turns it off and retries a transaction once instead when its connection had gone stale.
+    ``autocommit`` (PostgreSQL): every statement is its own transaction, committed when it
+    returns, on connections that stay in that mode (nothing to switch at each checkout).
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -39,6 +43,7 @@ def make_engine(database_url: str, *, pool_size: int = 5, pre_ping: bool = True)
         max_overflow=pool_size * 2,
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
 
 

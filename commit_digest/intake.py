@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -204,7 +204,7 @@ def _record_postgres(
         **delivery,
         "branch": push.branch,
         "landed_at": landed_at,
-        "commits": json.dumps(rows, ensure_ascii=False),
+        "commits": orjson.dumps(rows).decode(),
     }
     # the driver's own SQL and parameters on the driver's own cursor, inside the transaction
     # SQLAlchemy holds: nothing compiled, typed or wrapped per request (the values are already

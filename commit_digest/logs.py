@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
-from typing import Any
+from collections.abc import Callable, MutableMapping
+from typing import Any, TextIO
 
 import structlog
 
@@ -32,9 +32,11 @@ def redact_secret_fields(
 def configure_logging(level: str = "info", fmt: str = "auto", *, long_lived: bool = False) -> None:
     """Route structlog and the standard library through one renderer on stderr.
 
-    ``long_lived`` processes (the web and worker processes, configured once) keep each
-    logger once built; otherwise every log call builds it again, so that tests and commands
-    run in-process can configure logging anew.
+    ``long_lived`` processes (the web process, configured once) write structlog's lines
+    straight to stderr with loggers built once; the standard library's (gunicorn, SQLAlchemy)
+    still go through its handler with the same renderer. Otherwise structlog goes through the
+    standard library too and builds each logger at every call, so that tests and commands run
+    in-process can configure logging anew and capture it.
     """
     json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     shared: list[Any] = [
@@ -49,19 +51,31 @@ def configure_logging(level: str = "info", fmt: str = "auto", *, long_lived: boo
         if json_output
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=long_lived,
-    )
+    exceptions = structlog.processors.format_exc_info if json_output else _identity
+    if long_lived:
+        # a line costs ~30 µs instead of ~70 µs through a LogRecord and a Formatter
+        structlog.configure(
+            processors=[*shared, exceptions, renderer],
+            logger_factory=_NamedWriter.factory(sys.stderr),
+            wrapper_class=structlog.make_filtering_bound_logger(
+                logging.getLevelNamesMapping()[level.upper()]
+            ),
+            cache_logger_on_first_use=True,
+        )
+    else:
+        structlog.configure(
+            processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+            logger_factory=structlog.stdlib.LoggerFactory(),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            cache_logger_on_first_use=False,
+        )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info if json_output else _identity,
+                exceptions,
                 renderer,
             ],
         )
@@ -76,3 +90,18 @@ def configure_logging(level: str = "info", fmt: str = "auto", *, long_lived: boo
 
 def _identity(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     return event
+
+
+class _NamedWriter(structlog.WriteLogger):
+    """structlog's plain writer with the name it was asked for (``get_logger("webhook")``)."""
+
+    def __init__(self, name: str, file: TextIO) -> None:
+        super().__init__(file)
+        self.name = name
+
+    @classmethod
+    def factory(cls, file: TextIO) -> Callable[..., _NamedWriter]:
+        def build(*args: Any) -> _NamedWriter:
+            return cls(str(args[0]) if args else "", file)
+
+        return build

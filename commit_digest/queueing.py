@@ -8,7 +8,6 @@ a publish failure leaves the work to the sweep, never loses it.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import socket
 import uuid
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import redis
 import structlog
 from celery import Celery
@@ -200,7 +200,7 @@ _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 def task_message(task: str, args: list[Any], queue: str, origin: str) -> bytes:
     """Celery's task message (protocol 2) in kombu's Redis envelope, as JSON bytes."""
     task_id = str(uuid.uuid4())
-    body = json.dumps([args, {}, _EMBED]).encode()
+    body = orjson.dumps([args, {}, _EMBED])
     envelope = {
         "body": base64.b64encode(body).decode(),
         "content-encoding": "utf-8",
@@ -236,4 +236,4 @@ def task_message(task: str, args: list[Any], queue: str, origin: str) -> bytes:
             "delivery_tag": str(uuid.uuid4()),
         },
     }
-    return json.dumps(envelope).encode()
+    return orjson.dumps(envelope)

@@ -97,16 +97,24 @@ class Runtime:
         """
         if self.engine.dialect.name != "postgresql":
             return self.in_transaction(work)
-        if self._autocommit is None:
-            self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        engine = self.autocommit_engine()
         for attempt in (1, 2):
             try:
-                with self._autocommit.connect() as connection:
+                with engine.connect() as connection:
                     return work(connection)
             except DBAPIError as error:
                 if attempt == 2 or not error.connection_invalidated:
                     raise
         raise AssertionError("unreachable")
+
+    def autocommit_engine(self) -> Engine:
+        """PostgreSQL connections in autocommit mode, in their own small pool (built once)."""
+        if self._autocommit is None:
+            # a web process records one push at a time
+            self._autocommit = make_engine(
+                self.settings.database_url, pool_size=1, pre_ping=False, autocommit=True
+            )
+        return self._autocommit
 
     @contextmanager
     def writer_turn(self) -> Iterator[None]:
@@ -187,6 +195,8 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._autocommit is not None:
+            self._autocommit.dispose()
 
 
 _current: Runtime | None = None

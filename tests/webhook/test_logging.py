@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+from typing import Any
 
+import pytest
+import structlog
 from flask.testing import FlaskClient
 from structlog.testing import capture_logs
+
+from commit_digest.logs import configure_logging
 
 from conftest import SECRET, deliver, payload_bytes
 
@@ -60,3 +66,55 @@ def test_logs_hold_no_payload_or_secret(client: FlaskClient) -> None:
         "@users.noreply.github.com",
     ):
         assert forbidden not in text
+
+
+def _lines_written(long_lived: bool, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """Configure JSON logging one way, log through structlog and the standard library."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("info", "json", long_lived=long_lived)
+    try:
+        structlog.contextvars.bind_contextvars(delivery="d-1")
+        logger = structlog.get_logger("webhook")
+        logger.info("webhook.push.accepted", commits=3, api_token="t0ps3cret")
+        logger.debug("webhook.hidden")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.exception("webhook.failed")
+        logging.getLogger("gunicorn.error").warning("from the standard library")
+    finally:
+        structlog.contextvars.unbind_contextvars("delivery")
+        structlog.configure(**saved)
+        root.handlers[:], root.level = handlers, level
+    return [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+
+
+def test_web_process_lines_are_the_lines_of_every_other_process(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The web process writes structlog's lines directly; they read exactly as the others'.
+
+    Same keys, the logger's name, the bound delivery, secrets redacted, the level filter, the
+    traceback rendered, and the standard library's lines still out in the same format.
+    """
+    lines = {
+        mode: _lines_written(mode, capsys) for mode in (False, True)
+    }  # stdlib bridge, direct writer
+    for records in lines.values():
+        assert [r["event"] for r in records] == [
+            "webhook.push.accepted",
+            "webhook.failed",
+            "from the standard library",
+        ]
+        accepted, failed, foreign = records
+        assert accepted["logger"] == "webhook"
+        assert accepted["level"] == "info"
+        assert accepted["delivery"] == "d-1"
+        assert accepted["api_token"] == "[redacted]"
+        assert "ValueError: boom" in failed["exception"]
+        assert foreign["logger"] == "gunicorn.error"
+    plain = [{k: v for k, v in r.items() if k != "timestamp"} for r in lines[False]]
+    direct = [{k: v for k, v in r.items() if k != "timestamp"} for r in lines[True]]
+    assert plain == direct
