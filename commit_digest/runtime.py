@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,10 +20,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commit_digest.config import Settings
-from commit_digest.db import make_engine, make_session_factory
+from commit_digest.db import (
+    WEB_WAL_AUTOCHECKPOINT,
+    checkpoint_wal,
+    make_engine,
+    make_session_factory,
+)
 from commit_digest.storage import RepositoryCache
 
 T = TypeVar("T")
+# how often a web process checkpoints its SQLite WAL (checkpoint_in_background)
+WAL_CHECKPOINT_SECONDS = 0.2
 
 if TYPE_CHECKING:
     from commit_digest.analysis.github import GitHub
@@ -46,22 +54,36 @@ class Runtime:
     _publisher: DirectPublisher | None = None
     _writer_lock: tuple[int, int] | None = None  # (pid, descriptor of the SQLite writers' lock)
     _autocommit: Engine | None = None
+    checkpoint_in_background: bool = False
+    _checkpointer: tuple[int, threading.Event] | None = None  # (pid, its stop event)
     repositories: RepositoryCache = field(default_factory=dict)
     # > 0 in web processes: metrics are added up in memory and sent at most this often
     metrics_flush_interval: float = 0.0
 
     @classmethod
     def build(
-        cls, settings: Settings, celery: Celery | None = None, *, pre_ping: bool = True
+        cls,
+        settings: Settings,
+        celery: Celery | None = None,
+        *,
+        pre_ping: bool = True,
+        checkpoint_in_background: bool = False,
     ) -> Runtime:
+        """``checkpoint_in_background`` (the web process): on a SQLite file, commits leave the
+        WAL to a thread that checkpoints it every second, off the request path."""
         from commit_digest.queueing import make_celery
 
-        engine = make_engine(settings.database_url, pre_ping=pre_ping)
+        engine = make_engine(
+            settings.database_url,
+            pre_ping=pre_ping,
+            wal_autocheckpoint=WEB_WAL_AUTOCHECKPOINT if checkpoint_in_background else None,
+        )
         return cls(
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
             celery=celery or make_celery(settings),
+            checkpoint_in_background=checkpoint_in_background,
         )
 
     @contextmanager
@@ -133,12 +155,25 @@ class Runtime:
             # opened per process: a descriptor inherited over fork would share the lock
             fd = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT, 0o600)
             self._writer_lock = (os.getpid(), fd)
+            if self.checkpoint_in_background:
+                self._start_checkpointer(path)
         fd = self._writer_lock[1]
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _start_checkpointer(self, path: str) -> None:
+        """One checkpointing thread per process, started where it runs (threads do not fork)."""
+        stop = threading.Event()
+        threading.Thread(
+            target=checkpoint_wal,
+            args=(path, WAL_CHECKPOINT_SECONDS, stop, f"{path}-writers"),
+            name="sqlite-checkpoint",
+            daemon=True,
+        ).start()
+        self._checkpointer = (os.getpid(), stop)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -194,6 +229,8 @@ class Runtime:
         return self._installation
 
     def close(self) -> None:
+        if self._checkpointer is not None and self._checkpointer[0] == os.getpid():
+            self._checkpointer[1].set()
         self.engine.dispose()
         if self._autocommit is not None:
             self._autocommit.dispose()

@@ -42,7 +42,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    runtime = Runtime.build(settings, pre_ping=False)
+    runtime = Runtime.build(settings, pre_ping=False, checkpoint_in_background=True)
     runtime.metrics_flush_interval = METRICS_FLUSH_SECONDS
     app.extensions["commit_digest"] = runtime
     app.extensions["commit_digest_broker"] = redis.Redis.from_url(

@@ -6,6 +6,8 @@ import base64
 import dataclasses
 import fcntl
 import json
+import os
+import sqlite3
 import threading
 import time
 import zlib
@@ -19,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
 from commit_digest.config import Settings
+from commit_digest.db import WEB_WAL_AUTOCHECKPOINT, checkpoint_wal
 from commit_digest.intake import delivery_work
 from commit_digest.metrics import Metrics
 from commit_digest.models import Commit, Delivery
@@ -245,3 +248,73 @@ def test_sqlite_writers_take_turns(tmp_path: Path, runtime: Runtime) -> None:
         fcntl.flock(held, fcntl.LOCK_UN)
     assert done.wait(10)
     worker.join()
+
+
+def test_checkpointer_copies_the_wal_back_without_a_writer(tmp_path: Path) -> None:
+    """The background checkpoint moves committed pages into the database file by itself."""
+    path = str(tmp_path / "wal.db")
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA wal_autocheckpoint=0")  # no commit checkpoints: only the thread
+    connection.execute("CREATE TABLE t (x BLOB)")
+    for _ in range(50):
+        connection.execute("INSERT INTO t VALUES (randomblob(4000))")
+    before = Path(path).stat().st_size
+    stop = threading.Event()
+    thread = threading.Thread(target=checkpoint_wal, args=(path, 0.05, stop))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while Path(path).stat().st_size <= before and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert Path(path).stat().st_size > before + 50 * 4000
+    assert not thread.is_alive()
+    connection.close()
+
+
+def test_web_commits_leave_the_checkpoint_to_a_thread(client: FlaskClient) -> None:
+    """On a SQLite file the web process's commits do not checkpoint until ~40 MB of WAL; a
+    thread of its own, started with its first write, does it every second."""
+    runtime: Runtime = client.application.extensions["commit_digest"]
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("the WAL is SQLite's")
+    repo = "octo/wal"
+    body = json.dumps(payloads.push(repo, [payloads.commit(repo, "w", "fix: w")])).encode()
+    assert deliver(client, body).status_code == 202
+    with runtime.engine.connect() as connection:
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    assert pages == WEB_WAL_AUTOCHECKPOINT
+    assert "sqlite-checkpoint" in {thread.name for thread in threading.enumerate()}
+
+
+def test_one_process_checkpoints_at_a_time(tmp_path: Path) -> None:
+    """While another process holds the checkpointer's lock, this one copies nothing; when that
+    process lets go (it ended), this one takes over."""
+    path = str(tmp_path / "lead.db")
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute("CREATE TABLE t (x BLOB)")
+    for _ in range(50):
+        connection.execute("INSERT INTO t VALUES (randomblob(4000))")
+    before = Path(path).stat().st_size
+    other = os.open(f"{path}-checkpointer", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(other, fcntl.LOCK_EX)  # the other process leads
+    stop = threading.Event()
+    thread = threading.Thread(target=checkpoint_wal, args=(path, 0.02, stop))
+    thread.start()
+    try:
+        time.sleep(0.5)
+        assert Path(path).stat().st_size == before
+        os.close(other)  # the leader's process ended
+        deadline = time.monotonic() + 10
+        while Path(path).stat().st_size <= before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert Path(path).stat().st_size > before + 50 * 4000
+    finally:
+        stop.set()
+        thread.join(5)
+        connection.close()
