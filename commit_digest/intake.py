@@ -266,7 +266,11 @@ def _sqlite_binders(
 ) -> tuple[Callable[[Any], Any] | None, ...]:
     """Each column's own bind processor: values go to the driver as SQLAlchemy would send them."""
     owner = DELIVERIES if table == "deliveries" else COMMITS
-    return tuple(owner.c[name].type.bind_processor(dialect) for name in columns)
+    # the type as this dialect stores it (SQLite's DATETIME text, its JSON), as compiled
+    # statements do: a TypeDecorator's own impl would leave datetimes to the driver's adapter
+    return tuple(
+        owner.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    )
 
 
 @functools.lru_cache(maxsize=64)

@@ -7,6 +7,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -166,6 +167,15 @@ def test_recorded_rows_read_back_as_sqlalchemy_writes_them(
     assert delivery.received_at.tzinfo is not None
     assert delivery.body is not None
     assert json.loads(zlib.decompress(delivery.body))["ref"]
+    if runtime.engine.dialect.name == "sqlite":  # stored as SQLAlchemy's own rows are: text
+        with runtime.engine.connect() as connection:
+            stored = connection.exec_driver_sql(
+                "SELECT committed_at, landed_at, created_at FROM commits"
+            ).one()
+            ours = connection.exec_driver_sql("SELECT received_at FROM deliveries").scalar()
+        assert stored[0] == "2026-02-03 08:30:15.123456"
+        for text in (*stored, ours):
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", text), text
 
 
 def test_a_push_larger_than_one_statement_records_every_commit(
