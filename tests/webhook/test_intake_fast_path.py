@@ -328,3 +328,34 @@ def test_one_process_checkpoints_at_a_time(tmp_path: Path) -> None:
         stop.set()
         thread.join(5)
         connection.close()
+
+
+def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
+    """Writers that never pause still find the WAL wholly copied now and then, so it is
+    reused from the top instead of growing: the file stays a fraction of what was written."""
+    path = str(tmp_path / "steady.db")
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA wal_autocheckpoint=0")  # only the checkpointer
+    connection.execute("CREATE TABLE t (x BLOB)")
+    writers = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    stop = threading.Event()
+    thread = threading.Thread(target=checkpoint_wal, args=(path, 0.05, stop, f"{path}-writers"))
+    thread.start()
+    written = 0
+    try:
+        while written < 160_000_000:  # 160 MB in 4 KB rows, as fast as they go
+            fcntl.flock(writers, fcntl.LOCK_EX)
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("INSERT INTO t VALUES (randomblob(4000))")
+            connection.execute("COMMIT")
+            fcntl.flock(writers, fcntl.LOCK_UN)
+            written += 4000
+    finally:
+        stop.set()
+        thread.join(5)
+        os.close(writers)
+    assert Path(f"{path}-wal").stat().st_size < 80_000_000
+    assert connection.execute("SELECT count(*) FROM t").fetchone()[0] == 40_000
+    connection.close()
