@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import orjson
 import structlog
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -70,7 +71,8 @@ def github_webhook() -> ResponseReturnValue:
         return jsonify({"status": "quarantined", "reason": "kept for inspection"}), 202
     finally:
         structlog.contextvars.unbind_contextvars("delivery", "github_event")
-    return jsonify(answer), status
+    # the answer's few keys and numbers, written by orjson into the response directly
+    return current_app.response_class(orjson.dumps(answer), status, mimetype="application/json")
 
 
 READ_CHUNK = 1 << 16
