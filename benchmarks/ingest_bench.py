@@ -415,13 +415,14 @@ def request_costs(env: dict[str, str], workdir: Path) -> dict[str, float]:
 
 
 def settle_writes() -> None:
-    """Let what the PostgreSQL run wrote reach the disk before the SQLite run starts.
+    """Let what was written before reach the disk before the next measured run starts.
 
-    PostgreSQL writes its ~20,000 deliveries back in a checkpoint of its own timing, and the
-    kernel its dirty pages; landing in the SQLite run, they showed there as a p99 of 90 ms that
-    the same run alone did not have (33–37 ms). Not before the PostgreSQL run: its schema is
-    new, and right after a checkpoint every first change of a page logs the whole page (it
-    measured 953–995/s so, 1,033–1,056/s without).
+    PostgreSQL writes changes back in checkpoints of its own timing, and the kernel its dirty
+    pages; landing in a measured run, they show there: the SQLite run after the PostgreSQL one
+    had a p99 of 90 ms that the same run alone did not have (33–37 ms), and a PostgreSQL run
+    right after a whole `make bench` measured 880/s, p99 70 ms (1,033–1,056/s, p99 18–40 ms
+    otherwise). Called before the bare run (which writes nothing, so the checkpoint's
+    aftermath has passed when the PostgreSQL run starts) and before the SQLite run.
     """
     engine = sa.create_engine(postgres_admin_url())
     try:
@@ -454,6 +455,7 @@ def run() -> dict[str, float]:
             "DATA_DIR": str(workdir / "data"),
             "LOG_FORMAT": "json",
         }
+        settle_writes()  # what earlier benchmarks wrote, before the bare run (no writes)
         _measure("bare", "benchmarks.bare_app:create_app()", env, workdir, wrk, figures)
         real = _measure("real", "webhook:create_app()", env, workdir, wrk, figures)
         answered = real.requests - real.not_202 + int(figures["real_warmup_requests"])
