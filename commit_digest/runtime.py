@@ -70,7 +70,7 @@ class Runtime:
         checkpoint_in_background: bool = False,
     ) -> Runtime:
         """``checkpoint_in_background`` (the web process): on a SQLite file, commits leave the
-        WAL to a thread that checkpoints it every second, off the request path."""
+        WAL to a thread that checkpoints it every WAL_CHECKPOINT_SECONDS, off the request path."""
         from commit_digest.queueing import make_celery
 
         engine = make_engine(
@@ -115,7 +115,9 @@ class Runtime:
         On PostgreSQL a statement outside a transaction is committed when it returns, so the
         BEGIN and COMMIT round trips are saved (the webhook's record of a push is one
         statement: this is one round trip). Elsewhere, and if ``work`` ever needs two writes
-        to stand or fall together, it is ``in_transaction``.
+        to stand or fall together, it is ``in_transaction``. A connection lost after the
+        server committed but before it answered makes the retry a duplicate, as a lost answer
+        to COMMIT did: the recorded commits are then queued by the sweep (a stale queue).
         """
         if self.engine.dialect.name != "postgresql":
             return self.in_transaction(work)
