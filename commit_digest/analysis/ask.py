@@ -84,6 +84,7 @@ def llm_result(
                     wait_before_retry(error, retries, settings.retry_backoff),
                     f"LLM unavailable: {error}",
                 ) from None
+            log.warning("analysis.llm.unavailable", error=str(error), retries=retries)
             return heuristic_result(
                 commit, language, "LLM unavailable", needs_reanalysis=True, redactions=redactions
             )

@@ -344,6 +344,8 @@ _COMMENTS: dict[str, tuple[str, ...]] = {
     ),
     **dict.fromkeys(("lua", "sql", "hs"), ("--",)),
 }  # fmt: skip
+# Files whose diff is code (type declarations have comments and code too).
+_CODE_KINDS = frozenset({PathKind.SOURCE, PathKind.TYPES})
 # Moved code: at least this many removed lines, and this share of them added back elsewhere.
 _MOVED_MIN_LINES = 4
 _MOVED_SHARE = 0.6
@@ -357,7 +359,7 @@ def diff_shape(commit: CommitInput) -> str | None:
     extracted); ``"removal"``: source lines only removed, none added (dead code dropped).
     None when there is no source, a source file has no patch, or the shape says nothing.
     """
-    sources = [change for change in commit.files if classify(change.path) is PathKind.SOURCE]
+    sources = [change for change in commit.files if classify(change.path) in _CODE_KINDS]
     if not sources or any(change.patch is None for change in sources):
         return None
     added: list[str] = []
@@ -443,7 +445,11 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         # small model says of most commits (benchmarks/EVAL.md: mostly wrong); by the rubric's
         # first signal a change to source code changes behaviour.
         change_type, type_signal = ChangeType.BUGFIX, "default"
-    importance = rubric_importance(change_type, signals)
+    importance = (
+        verdict[1]  # the paths settle the importance with the type (tooling: build, low)
+        if type_signal == "paths" and verdict is not None
+        else rubric_importance(change_type, signals)
+    )
     importance_signal: Signal = (
         "rubric" if type_signal in ("model", "default", "diff") else type_signal
     )

@@ -219,3 +219,26 @@ def test_moved_code_keeps_the_models_refactor() -> None:
     )
     result = combine_evidence(model(ChangeType.REFACTOR, Importance.LOW), moved)
     assert (result.change_type, result.importance) == (ChangeType.REFACTOR, Importance.LOW)
+
+
+def test_the_paths_settle_the_importance_with_the_type_after_the_model() -> None:
+    """Dev requirement pins only: build and low whatever the model said, as the heuristic says."""
+    pins = commit(
+        "Bump the python-requirements group",
+        change("requirements/dev.txt", "@@ -1 +1 @@\n-ruff==0.1\n+ruff==0.2\n"),
+        change("requirements/docs.txt", "@@ -1 +1 @@\n-sphinx==7\n+sphinx==8\n"),
+    )
+    result = combine_evidence(model(ChangeType.REFACTOR, Importance.HIGH), pins)
+    assert (result.change_type, result.importance) == (ChangeType.BUILD, Importance.LOW)
+    heuristic = heuristic_analysis(pins, "en")
+    assert (heuristic.change_type, heuristic.importance) == (ChangeType.BUILD, Importance.LOW)
+
+
+def test_a_comment_only_change_in_type_declarations_is_docs() -> None:
+    """An eslint directive fixed in a .d.ts comment changes no type and no behaviour."""
+    directive = commit(
+        "fix(types): correct eslint directive",
+        change("compat/src/index.d.ts", "@@ -1 +1 @@\n-// eslint-disable-line a\n+// eslint-disable-line b\n"),
+    )  # fmt: skip
+    result = combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), directive)
+    assert (result.change_type, result.importance) == (ChangeType.DOCS, Importance.LOW)
