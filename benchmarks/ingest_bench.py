@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -337,26 +338,27 @@ def _verify(
     )
 
 
-def request_costs(env: dict[str, str], workdir: Path) -> dict[str, float]:
-    """CPU per delivery of the real app called in this process, split into its stages.
+def in_process_app(
+    env: dict[str, str], workdir: Path, count: int, tag: str
+) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """The real app built as gunicorn builds it, and a function that sends it delivery N.
 
-    The app is built as gunicorn builds it (same settings, PostgreSQL, Redis) and called through
-    WSGI directly, one request at a time, so each stage's thread CPU time is its own.
+    Logging is configured as in a long-lived web process, its lines thrown away; ``count``
+    signed 3-commit pushes are written first. Returns ``deliver(n)`` (raises unless 202) and
+    ``close()``.
     """
-    from benchmarks.stagetimer import StageTimer
     from commit_digest.config import load_settings
     from commit_digest.logs import configure_logging
     from webhook import create_app
 
-    # as gunicorn's create_app() does, with the lines written (and thrown away) as there
     stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115
     try:
         configure_logging("info", "json", long_lived=True)
     finally:
         sys.stderr = stderr
     app = create_app(load_settings(env, dotenv_path=None))
-    bodies = workdir / "cost.bodies"
-    write_bodies(bodies, COST_REQUESTS + 200, "cost")
+    bodies = workdir / f"{tag}.bodies"
+    write_bodies(bodies, count, tag)
     deliveries = [line.rstrip("\n").split("\t", 1) for line in bodies.open()]
 
     def deliver(index: int) -> None:
@@ -374,7 +376,7 @@ def request_costs(env: dict[str, str], workdir: Path) -> dict[str, float]:
             "CONTENT_LENGTH": str(len(data)),
             "CONTENT_TYPE": "application/json",
             "HTTP_X_GITHUB_EVENT": "push",
-            "HTTP_X_GITHUB_DELIVERY": f"cost-{index}",
+            "HTTP_X_GITHUB_DELIVERY": f"{tag}-{index}",
             "HTTP_X_HUB_SIGNATURE_256": signature,
         }
         statuses: list[str] = []
@@ -382,6 +384,18 @@ def request_costs(env: dict[str, str], workdir: Path) -> dict[str, float]:
         if not statuses[0].startswith("202"):
             raise RuntimeError(f"in-process delivery answered {statuses[0]}")
 
+    return deliver, app.extensions["commit_digest"].close
+
+
+def request_costs(env: dict[str, str], workdir: Path) -> dict[str, float]:
+    """CPU per delivery of the real app called in this process, split into its stages.
+
+    The app is built as gunicorn builds it (same settings, PostgreSQL, Redis) and called through
+    WSGI directly, one request at a time, so each stage's thread CPU time is its own.
+    """
+    from benchmarks.stagetimer import StageTimer
+
+    deliver, close = in_process_app(env, workdir, COST_REQUESTS + 200, "cost")
     timer = StageTimer()
     with timer.wrapped(COST_STAGES):
         for index in range(200):  # warm-up: connections, statement caches, prepared statements
@@ -391,7 +405,7 @@ def request_costs(env: dict[str, str], workdir: Path) -> dict[str, float]:
         for index in range(200, 200 + COST_REQUESTS):
             deliver(index)
         total = time.thread_time() - cpu
-    app.extensions["commit_digest"].close()
+    close()
     figures = {"cost_total_ms": 1000 * total / COST_REQUESTS}
     top_level = 0.0
     for label, stage in timer.stages.items():

@@ -18,10 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.ingest_bench import SECRET, write_bodies
+from benchmarks.ingest_bench import SECRET, in_process_app
 from benchmarks.services import fresh_postgres, redis_prefix, redis_url
 from commit_digest.db import upgrade
 
@@ -32,52 +31,9 @@ PROFILED = 1_000
 ROWS = 30
 
 
-def _deliverer(
-    env: dict[str, str], workdir: Path
-) -> tuple[Callable[[int], None], Callable[[], None]]:
-    from commit_digest.config import load_settings
-    from commit_digest.logs import configure_logging
-    from webhook import create_app
-
-    stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115
-    try:
-        configure_logging("info", "json", long_lived=True)
-    finally:
-        sys.stderr = stderr
-    app = create_app(load_settings(env, dotenv_path=None))
-    bodies = workdir / "profile.bodies"
-    write_bodies(bodies, WARM + MEASURED + PROFILED, "profile")
-    deliveries = [line.rstrip("\n").split("\t", 1) for line in bodies.open()]
-
-    def deliver(index: int) -> None:
-        signature, body = deliveries[index]
-        data = body.encode()
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/webhooks/github",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(data),
-            "wsgi.errors": sys.stderr,
-            "CONTENT_LENGTH": str(len(data)),
-            "CONTENT_TYPE": "application/json",
-            "HTTP_X_GITHUB_EVENT": "push",
-            "HTTP_X_GITHUB_DELIVERY": f"profile-{index}",
-            "HTTP_X_HUB_SIGNATURE_256": signature,
-        }
-        statuses: list[str] = []
-        b"".join(app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
-        if not statuses[0].startswith("202"):
-            raise RuntimeError(f"in-process delivery answered {statuses[0]}")
-
-    return deliver, app.extensions["commit_digest"].close
-
-
 def profile(env: dict[str, str], workdir: Path) -> str:
     """The figures and profile of one database, as text."""
-    deliver, close = _deliverer(env, workdir)
+    deliver, close = in_process_app(env, workdir, WARM + MEASURED + PROFILED, "profile")
     for index in range(WARM):
         deliver(index)
     cpu, wall = time.thread_time(), time.perf_counter()

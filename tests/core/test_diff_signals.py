@@ -13,7 +13,9 @@ from commit_digest.analysis.evidence import (
 from commit_digest.analysis.heuristic import heuristic_analysis
 from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.paths import PathKind, classify
-from report.schema import Analysis, ChangeType, Importance, Insights
+from report.schema import Analysis, ChangeType, Importance
+
+from support.sample_day import analysis
 
 
 def commit(message: str, *files: FileChange) -> CommitInput:
@@ -28,16 +30,8 @@ def change(path: str, patch: str | None) -> FileChange:
 
 
 def model(change_type: ChangeType, importance: Importance) -> Analysis:
-    return Analysis(
-        change_type=change_type,
-        importance=importance,
-        summary="s",
-        impact_scope=[],
-        insights=Insights(architecture="", performance="", security="", compatibility=""),
-        risks=[],
-        recommendations=[],
-        breaking_change=False,
-    )
+    """What the model answered, before the evidence."""
+    return analysis(change_type, importance, "s")
 
 
 @pytest.mark.parametrize(
