@@ -332,7 +332,7 @@ def test_one_process_checkpoints_at_a_time(tmp_path: Path) -> None:
 
 def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
     """Writers that never pause still find the WAL wholly copied now and then, so it is
-    reused from the top instead of growing: the file stays a fraction of what was written."""
+    reused from the top instead of growing: the file stays smaller than what was written."""
     path = str(tmp_path / "steady.db")
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
@@ -356,6 +356,8 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
         stop.set()
         thread.join(5)
         os.close(writers)
-    assert Path(f"{path}-wal").stat().st_size < 80_000_000
+    # never restarted, the WAL holds all 160 MB and more (504 MB measured); restarted, it is
+    # reused from the top (86 MB at most seen on a busy CI machine, where the thread runs late)
+    assert Path(f"{path}-wal").stat().st_size < written
     assert connection.execute("SELECT count(*) FROM t").fetchone()[0] == 40_000
     connection.close()
