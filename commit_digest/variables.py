@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Prompt template versions (commit_digest/analysis/prompt_templates/); the last is the default.
-PROMPT_VERSIONS = ("v1", "v2")
+PROMPT_VERSIONS = ("v1", "v2", "v3")
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -106,7 +106,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "LLM_PROMPT_VERSION",
         "LLM",
-        "the prompt templates (`v1`, `v2`)",
+        "the prompt templates (`v1`, `v2`, `v3`)",
         default=PROMPT_VERSIONS[-1],
     ),
     Variable(

@@ -84,6 +84,10 @@ class Analysis(_Strict):
 
 # Fields we fill in after the model answers, never asked of it.
 _NOT_ASKED = ("decided_by",)
+# The order the model writes its answer in (servers that enforce a schema keep its order): the
+# summary of what the diff does comes before the labels, so a small model names the type of
+# what it has just described instead of guessing it first (prompt v3 asks for this order).
+_ASKED_ORDER = ("summary", "change_type", "importance", "breaking_change")
 
 
 def analysis_json_schema() -> dict[str, Any]:
@@ -102,6 +106,9 @@ def _strict_schema() -> dict[str, Any]:
     schema = copy.deepcopy(Analysis.model_json_schema())
     for name in _NOT_ASKED:
         del schema["properties"][name]
+    properties = schema["properties"]
+    first = {name: properties.pop(name) for name in _ASKED_ORDER}
+    schema["properties"] = {**first, **properties}
     schema["$defs"].pop("DecidedBy", None)
     _make_strict(schema)
     return schema

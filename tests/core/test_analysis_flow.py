@@ -104,7 +104,7 @@ def test_llm_analysis_is_stored_with_usage_and_commented_once(
         "llm",
         "github",
         "gpt-4o-mini",
-        "v2",
+        "v3",
     )
     assert (analysis.change_type, analysis.importance) == ("bugfix", "high")
     assert analysis.tokens_in > 0

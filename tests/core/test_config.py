@@ -22,7 +22,7 @@ def test_defaults() -> None:
     assert settings.report_language == "zh-CN"
     assert settings.analyzer == "auto"
     assert settings.llm_input_token_budget + settings.llm_max_output_tokens < 4096
-    assert settings.llm_prompt_version == "v2"
+    assert settings.llm_prompt_version == "v3"
     assert settings.github_api_url == "https://api.github.com"
     assert settings.github_web_url == "https://github.com"
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)

@@ -220,8 +220,20 @@ def test_data_cannot_contain_the_block_code() -> None:
 
 def test_prompt_is_versioned_and_deterministic() -> None:
     """The prompt records its template version and the same input gives the same prompt."""
-    assert prompt().version == PROMPT_VERSION == "v2"
+    assert prompt().version == PROMPT_VERSION == "v3"
     assert prompt() == prompt()
+
+
+def test_the_answer_starts_with_the_summary() -> None:
+    """The schema (whose order servers that enforce it keep) asks for what the diff does before
+    the labels, and the v3 prompt lists the fields in that order."""
+    order = list(analysis_json_schema()["properties"])
+    assert order[:4] == ["summary", "change_type", "importance", "breaking_change"]
+    for language in ("en", "zh-CN"):
+        system = prompt(language).system
+        listed = [system.index(f"- `{name}`") for name in order if f"- `{name}`" in system]
+        assert listed == sorted(listed)
+        assert len(listed) >= 6
 
 
 def test_system_with_schema_appends_the_json_schema() -> None:
