@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -30,9 +31,10 @@ from typing import Any
 
 from commit_digest.analysis.ask import llm_result
 from commit_digest.analysis.evidence import combine_evidence
-from commit_digest.analysis.heuristic import heuristic_analysis
+from commit_digest.analysis.heuristic import heuristic_analysis, with_heuristic_labels
 from commit_digest.analysis.inputs import CommitInput, FileChange
-from commit_digest.config import Settings, load_settings
+from commit_digest.analysis.trust import Agreement, checked_by_evidence
+from commit_digest.config import PROMPT_VERSIONS, Settings, load_settings
 from commit_digest.runtime import Runtime
 from report.schema import Analysis, ChangeType, Importance, Insights
 
@@ -178,13 +180,15 @@ def run_llm(
 
 
 def recombine(items: Sequence[Labelled], predictions: Sequence[Prediction]) -> list[Prediction]:
-    """Apply today's ``combine_evidence`` to the model answers a run recorded.
+    """Apply today's evidence rules to the model answers a run recorded.
 
-    The combination is a pure function of the model's answer and the commit, so a change to it
-    is measured on a kept run without asking the model again.
+    The combination is a pure function of the model's answer, the commit and the model's
+    agreement with the evidence so far (counted in the run's order, as the service counts it),
+    so a change to it is measured on a kept run without asking the model again.
     """
     by_id = {item.id: item for item in items}
     combined = []
+    agreement = Agreement()
     for p in predictions:
         item = by_id.get(p.id)
         if item is None or p.model_change_type is None or p.model_importance is None:
@@ -201,6 +205,11 @@ def recombine(items: Sequence[Labelled], predictions: Sequence[Prediction]) -> l
             breaking_change=False,
         )
         analysis = combine_evidence(said, item.commit)
+        agreed = checked_by_evidence(said.change_type, analysis)
+        if agreed is not None:
+            agreement = agreement.after(agreed)
+        if not agreement.trusted:
+            analysis = with_heuristic_labels(analysis, item.commit)
         decided = analysis.decided_by
         combined.append(
             replace(
@@ -441,6 +450,8 @@ def llm_settings(base_url: str, prompt_version: str, language: str) -> Settings:
         REPORT_LANGUAGE=language,
         # a queue at a shared one-slot server is not the model's failure
         LLM_TIMEOUT=environ.get("LLM_TIMEOUT", "900"),
+        # each run starts as a new installation: the model earns its labels' trust in the run
+        REDIS_KEY_PREFIX=f"eval-{uuid.uuid4().hex[:12]}:",
         DATABASE_URL="sqlite://",
     )
     return load_settings(environ, dotenv_path=None)
@@ -450,7 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make eval", description=__doc__.splitlines()[0])
     parser.add_argument("--set", type=Path, default=EVAL_SET, help="the commits to analyse")
     parser.add_argument("--analyzer", choices=("both", "llm", "heuristic"), default="both")
-    parser.add_argument("--prompt-version", default="v2")
+    parser.add_argument("--prompt-version", default=PROMPT_VERSIONS[-1])
     parser.add_argument("--language", default="en")
     parser.add_argument("--limit", type=int, default=0, help="only the first N commits")
     parser.add_argument("--ids", default="", help="only these ids, comma-separated")

@@ -256,6 +256,8 @@ _EXTRA_HELP = {
     "llm_in_flight": "LLM requests in flight, installation-wide.",
     "llm_waiting": "Analyses waiting for a place at the LLM.",
     "llm_limit": "The limit on LLM requests in flight (adaptive, at most LLM_CONCURRENCY).",
+    "llm_label_checks": "Analyses whose type the commit's evidence settled, per server and model.",
+    "llm_label_agreed": "Of those, the ones where the model named the same type.",
 }
 
 

@@ -62,6 +62,13 @@ def test_metrics_move_when_a_push_is_processed(live: LiveStack, unique_repo: str
     assert delta("commit_digest_analysis_duration_seconds_count") == 2
     assert delta("commit_digest_push_to_analysis_seconds_bucket", le="+Inf") == 2
     assert ("commit_digest_queue_depth", (("queue", "analysis"),)) in after
+    # both commits' prefix is backed by their paths: each checked the model's label
+    checks = {
+        labels: count - value(before, name, **dict(labels))
+        for (name, labels), count in after.items()
+        if name == "commit_digest_llm_label_checks" and dict(labels)["model"] == "gpt-4o-mini"
+    }
+    assert sum(checks.values()) == 2
     assert ("commit_digest_commits_pending", ()) in after
     assert value(after, "commit_digest_github_rate_limit_remaining") > 0
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import redis
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from commit_digest.analysis.gate import Gate
+from commit_digest.analysis.trust import KEY as LABELS_KEY
 from commit_digest.metrics import families
 from commit_digest.models import Analysis, Commit
 from commit_digest.queueing import QUEUES
@@ -53,6 +55,8 @@ class _Installation:
             extra["llm_limit"] = [({}, limit)]
         except redis.RedisError:
             pass
+        with contextlib.suppress(redis.RedisError):
+            extra.update(_label_agreement(self.broker.hgetall(f"{prefix}{LABELS_KEY}")))
         try:
             with self.rt.session() as session:
                 pending = session.execute(
@@ -68,6 +72,23 @@ class _Installation:
         except SQLAlchemyError:
             pass
         return extra
+
+
+def _label_agreement(
+    fields: Mapping[bytes | str, bytes | str],
+) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Per server and model: commits the evidence settled, and how many the model named."""
+    checked, agreed = [], []
+    for raw, value in fields.items():
+        name = raw.decode() if isinstance(raw, bytes) else raw
+        where, _, count = name.rpartition("|")
+        server, _, model = where.partition("|")
+        labels = {"server": server, "model": model}
+        if count == "checked":
+            checked.append((labels, float(value)))
+        elif count == "agreed":
+            agreed.append((labels, float(value)))
+    return {"llm_label_checks": checked, "llm_label_agreed": agreed} if checked else {}
 
 
 @blueprint.get("/metrics")

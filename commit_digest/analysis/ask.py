@@ -12,11 +12,12 @@ from commit_digest.analysis.fit import (
     fit_redacted,
     redactions_in,
 )
-from commit_digest.analysis.heuristic import heuristic_analysis
+from commit_digest.analysis.heuristic import heuristic_analysis, with_heuristic_labels
 from commit_digest.analysis.inputs import CommitInput
 from commit_digest.analysis.prompts import fit_prompt
 from commit_digest.analysis.results import AnalysisResult, RetryLater
 from commit_digest.analysis.tokens import token_counter
+from commit_digest.analysis.trust import checked_by_evidence
 from commit_digest.errors import (
     LLMOutputInvalid,
     LLMPromptTooLong,
@@ -97,8 +98,16 @@ def llm_result(
                 needs_reanalysis=True,
                 redactions=redactions,
             )
+        said = answer.analysis
+        analysis = combine_evidence(said, commit)
+        agreed = checked_by_evidence(said.change_type, analysis)
+        agreement = (
+            analyzer.label_agreement() if agreed is None else analyzer.record_label_check(agreed)
+        )
+        if not agreement.trusted:
+            analysis = with_heuristic_labels(analysis, commit)
         return AnalysisResult(
-            analysis=combine_evidence(answer.analysis, commit),
+            analysis=analysis,
             analyzer="llm",
             source=commit.source,
             coverage=coverage,

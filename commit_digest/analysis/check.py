@@ -15,6 +15,7 @@ from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.llm import OpenAIAnalyzer
 from commit_digest.analysis.prompts import fit_prompt
 from commit_digest.analysis.tokens import token_counter
+from commit_digest.analysis.trust import MIN_CHECKS, TRUST_AGREEMENT
 from commit_digest.config import Settings
 from commit_digest.errors import ConfigError
 
@@ -72,6 +73,15 @@ def check_llm(settings: Settings) -> Iterator[str]:
     seconds = time.monotonic() - started
     schema = "yes" if result.mode == "json_schema" else "no: json_object, the schema in the prompt"
     yield f"json_schema   {schema}"
+    agreement = analyzer.label_agreement()
+    yield (
+        f"labels        the model's, where the evidence leaves a commit open (it named the "
+        f"evidence's type for {agreement.agreed} of {agreement.checked} commits)"
+        if agreement.trusted
+        else "labels        the evidence's until the model names the evidence's type for "
+        f"{TRUST_AGREEMENT:.0%} of at least {MIN_CHECKS} commits (so far {agreement.agreed} "
+        f"of {agreement.checked}); the model writes the analysis"
+    )
     yield (
         f"one sample    {seconds:.1f} s, {result.tokens_in:,} tokens in, {result.tokens_out:,} "
         f"out: {result.analysis.change_type.value}, {result.analysis.importance.value} "

@@ -121,6 +121,8 @@ RELEASE = re.compile(
 _AREA_LABEL = re.compile(r"^[\w./-]+:\s+")
 # The answers a small model gives when it cannot tell.
 _INDISCRIMINATE = frozenset({ChangeType.REFACTOR, ChangeType.CHORE})
+# The signals that settle a commit's type from what it is, not from what its subject says.
+STRONG_SIGNALS: frozenset[Signal] = frozenset({"paths", "prefix", "diff", "changelog"})
 # Types a diff of comments only does not contradict.
 _COMMENT_TYPES = frozenset({ChangeType.DOCS, ChangeType.STYLE})
 # Types the rubric rates low whatever they touch.

@@ -133,6 +133,24 @@ def _importance(change_type: ChangeType, signals: Signals, has_files: bool) -> I
     return Importance.LOW
 
 
+def with_heuristic_labels(analysis: Analysis, commit: CommitInput) -> Analysis:
+    """Return the model's ``analysis`` with the heuristics' type, importance and breaking flag.
+
+    For a model that has not earned its labels (``trust.py``): it writes the analysis, the
+    commit's evidence rates it, as it would without a model.
+    """
+    signals = read_signals(commit)
+    change_type, decided = _change_type(commit, signals)
+    return analysis.model_copy(
+        update={
+            "change_type": change_type,
+            "importance": _importance(change_type, signals, bool(commit.files)),
+            "breaking_change": analysis.breaking_change or signals.breaking,
+            "decided_by": DecidedBy(change_type=decided, importance=decided),
+        }
+    )
+
+
 def heuristic_analysis(commit: CommitInput, language: str) -> Analysis:
     """A complete, schema-valid analysis from the message, paths and size alone."""
     text = _TEXT[language]

@@ -40,6 +40,7 @@ from commit_digest.analysis.context import (
 from commit_digest.analysis.gate import Gate
 from commit_digest.analysis.prompts import Prompt, system_with_schema
 from commit_digest.analysis.tokens import token_counter
+from commit_digest.analysis.trust import Agreement, LabelTrust
 from commit_digest.config import Settings
 from commit_digest.errors import (
     LLMOutputInvalid,
@@ -91,6 +92,14 @@ class Analyzer(Protocol):
         """Remember the context window the server named when it refused a prompt."""
         ...
 
+    def label_agreement(self) -> Agreement:
+        """How often the model named the type the evidence settled (``trust.py``)."""
+        ...
+
+    def record_label_check(self, agreed: bool) -> Agreement:
+        """Count one commit whose evidence settled the type, and return the agreement."""
+        ...
+
 
 def forget_server_capabilities() -> None:
     """Forget which servers refused json_schema, so the next call asks for it again."""
@@ -129,6 +138,7 @@ class OpenAIAnalyzer:
             else None
         )
         self._windows = ContextWindows(client, settings.redis_key_prefix or "")
+        self._labels = LabelTrust(client, settings.redis_key_prefix or "")
         self._slots_asked = False
         self._gate = (
             Gate(
@@ -228,6 +238,14 @@ class OpenAIAnalyzer:
     def learn_window(self, window: int) -> None:
         """Remember the context window the server named when it refused a prompt."""
         self._windows.learn(self._base_url, self._settings.openai_model, window)
+
+    def label_agreement(self) -> Agreement:
+        """How often the model named the type the evidence settled (``trust.py``)."""
+        return self._labels.agreement(self._where, self._settings.openai_model)
+
+    def record_label_check(self, agreed: bool) -> Agreement:
+        """Count one commit whose evidence settled the type, and return the agreement."""
+        return self._labels.record(self._where, self._settings.openai_model, agreed)
 
     def context_window(self) -> int | None:
         """The model's context window as the server says or said it (None: unknown)."""
