@@ -1,7 +1,8 @@
 """One push of 14 real commits, analysed by a real local model with the service's defaults.
 
-    python -m benchmarks.real_llm_push [BASE_URL]     (default: the local model of
-    ../shared/tools/localllm on port 8766, started if it is not running)
+    python -m benchmarks.real_llm_push [--cold] [BASE_URL]     (default: the local model of
+    ../shared/tools/localllm on port 8766, started if it is not running; --cold restarts it
+    first, so the first request pays for loading the model as after a server's start)
 
 A real Celery worker with the default WORKER_CONCURRENCY (4), LLM_TIMEOUT, budget and prompt
 analyses 14 commits of the labelled set (eval/commits.jsonl, served by the GitHub stand-in with
@@ -67,7 +68,14 @@ def local_model() -> str:
 
 
 def main() -> int:
-    base_url = sys.argv[1] if len(sys.argv) > 1 else local_model()
+    args = sys.argv[1:]
+    cold = "--cold" in args
+    args = [a for a in args if a != "--cold"]
+    if cold and not args:
+        subprocess.run([str(LOCALLLM / "stop.sh"), "8766"], check=False, timeout=120)
+        # a server's first answer after a start reads the model from disk
+        subprocess.run(["sync"], check=False)
+    base_url = args[0] if args else local_model()
     examples = [json.loads(line) for line in (ROOT / "eval" / "commits.jsonl").open()]
     # two or three of each repository, in the set's order: a push of mixed real commits
     chosen = [e for n, e in enumerate(examples) if n % 16 < 3][:COMMITS]
@@ -134,16 +142,17 @@ def main() -> int:
             )
             assert answer.status_code == 202, answer.json
             done: list[Analysis] = []
+            sha_of: dict[int, str] = {}
             while time.monotonic() - started < 3600:
                 with runtime.session() as session:
-                    done = list(
-                        session.execute(
-                            select(Analysis)
-                            .join(Commit, Commit.id == Analysis.commit_id)
-                            .join(Repository, Repository.id == Commit.repository_id)
-                            .where(Repository.full_name == repo)
-                        ).scalars()
-                    )
+                    rows = session.execute(
+                        select(Analysis, Commit.sha)
+                        .join(Commit, Commit.id == Analysis.commit_id)
+                        .join(Repository, Repository.id == Commit.repository_id)
+                        .where(Repository.full_name == repo)
+                    ).all()
+                done = [analysis for analysis, _ in rows]
+                sha_of = {analysis.id: sha for analysis, sha in rows}
                 if len(done) >= len(shas) and not any(a.needs_reanalysis for a in done):
                     break
                 time.sleep(2)
@@ -153,7 +162,7 @@ def main() -> int:
             worker.stop(timeout=10)
             runtime.close()
         log = worker.log_path.read_text(errors="replace")
-        timeouts = log.count("did not answer within")
+        timeouts = log.count("was silent for")
         busy = log.count("the LLM is busy")
         analyzers = Counter(a.analyzer for a in done)
         print(f"model server: {base_url}")
@@ -171,6 +180,14 @@ def main() -> int:
         tokens_in = sum(a.tokens_in for a in done) / count
         tokens_out = sum(a.tokens_out for a in done) / count
         print(f"tokens in / out per commit: {tokens_in:.0f} / {tokens_out:.0f}")
+        labels = dict(zip(shas, chosen, strict=True))
+        rated = [(labels[sha_of[a.id]], a) for a in done]
+        importance = sum(e["label_importance"] == a.importance for e, a in rated)
+        change_type = sum(e["label_change_type"] == a.change_type for e, a in rated)
+        print(
+            f"agreement with the labels: importance {importance}/{len(rated)}, "
+            f"change type {change_type}/{len(rated)} (server {'restarted' if cold else 'as found'})"
+        )
         return 0
 
 
