@@ -92,6 +92,22 @@ _KEYWORDS = (
         ChangeType.DOCS,
     ),
     (re.compile(r"\b(unit |integration )?tests?\b", re.I), ChangeType.TEST),
+    # type-checker upkeep ("Fixed mypy error"): nothing users run changes
+    (
+        re.compile(
+            r"\b(mypy|pyright|type[- ]check(er|ing)?|type hints?|type annotations?)\b", re.I
+        ),
+        ChangeType.CHORE,
+    ),
+    # the rubric's "avoid copying": fewer copies or allocations, the same results
+    (
+        re.compile(
+            r"\b((avoid|reduce|fewer|less) (\S+ )?(cop(y|ying|ies)|clon\w+|allocat\w+)"
+            r"|over-?allocat\w*)",
+            re.I,
+        ),
+        ChangeType.PERFORMANCE,
+    ),
     (
         re.compile(
             r"\b(fix(es|ed)?|bugs?|crash(es)?|panics?|regression|broken|wrong|incorrect|errors?"
@@ -100,7 +116,12 @@ _KEYWORDS = (
         ),
         ChangeType.BUGFIX,
     ),
-    (re.compile(r"\b(perf|faster|speed ?up|optimi[sz]e|inline)", re.I), ChangeType.PERFORMANCE),
+    (
+        re.compile(
+            r"\b(perf\b|performance|faster|speed ?up|optimi[sz](e|es|ed|ation)|inline)", re.I
+        ),
+        ChangeType.PERFORMANCE,
+    ),
     (
         re.compile(
             r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused|dead code"
@@ -110,7 +131,11 @@ _KEYWORDS = (
         ChangeType.REFACTOR,
     ),
     (
-        re.compile(r"\b(add(s|ed)?|implement|introduce|support|new|allow|enable|improve)\b", re.I),
+        re.compile(
+            r"\b(add(s|ed)?|implement(s|ed)?|introduce[sd]?|supports?|new|allows?|enables?"
+            r"|improve[sd]?)\b",
+            re.I,
+        ),
         ChangeType.FEATURE,
     ),
 )
@@ -118,6 +143,8 @@ _KEYWORDS = (
 RELEASE = re.compile(
     r"^(release\b.*|bump version.*|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?)$", re.I
 )
+# A release tool's own commit ("chore(release): version 1.2.0 [skip ci]", "release: 2.1.0").
+RELEASE_COMMIT = re.compile(r"^(\w+\(release\)|release)!?:\s", re.I)
 _AREA_LABEL = re.compile(r"^[\w./-]+:\s+")
 # The answers a small model gives when it cannot tell.
 _INDISCRIMINATE = frozenset({ChangeType.REFACTOR, ChangeType.CHORE})
@@ -423,7 +450,11 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
     change_type: ChangeType = analysis.change_type
     type_signal: Signal = "model"
     shape = diff_shape(commit)
-    if (verdict := signals.path_verdict) is not None and not signals.breaking:
+    verdict = signals.path_verdict
+    if RELEASE_COMMIT.match(commit.subject):
+        # a release tool's commit: housekeeping whatever it touches
+        change_type, type_signal = ChangeType.CHORE, "message"
+    elif verdict is not None and not signals.breaking:
         change_type, type_signal = verdict[0], "paths"
     elif shape == "comments" and prefix_backed(signals) not in _COMMENT_TYPES:
         # only comments changed in the source: whatever the prefix or the model says, no

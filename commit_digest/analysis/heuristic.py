@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from commit_digest.analysis.evidence import (
     CONVENTIONAL,
     RELEASE,
+    RELEASE_COMMIT,
     RUNTIME_TYPES,
     Signals,
     changelog_type,
@@ -79,7 +80,8 @@ def change_type_of(commit: CommitInput) -> tuple[ChangeType, bool]:
 def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Signal]:
     """Return the change type and the signal that settled it, strongest signal first."""
     subject = commit.subject
-    if signals.prefix_type is None and RELEASE.match(subject):
+    if (signals.prefix_type is None and RELEASE.match(subject)) or RELEASE_COMMIT.match(subject):
+        # a release: housekeeping whatever it touches (the changelog, the version's files)
         return ChangeType.CHORE, "message"
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
         return verdict[0], "paths"

@@ -56,6 +56,43 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         ("regex: add unit tests for anchors", ["src/regex.rs"], ChangeType.TEST, Importance.LOW),
         ("Avoid storing a nil pointer", ["cmd/root.go"], ChangeType.BUGFIX, Importance.HIGH),
         ("Pass the color flag through", ["src/run.py"], ChangeType.BUGFIX, Importance.HIGH),
+        # a release tool's commit is housekeeping, though it touches only the changelog
+        (
+            "chore(release): version 20.10.0 [skip ci]",
+            ["CHANGELOG.md"],
+            ChangeType.CHORE,
+            Importance.LOW,
+        ),
+        ("release: 2.1.0", ["package.json", "CHANGELOG.md"], ChangeType.CHORE, Importance.LOW),
+        # type-checker upkeep changes nothing users run
+        ("Fixed mypy error, refs #568", ["src/db.py"], ChangeType.CHORE, Importance.LOW),
+        ("Fix pyright complaints", ["src/db.py"], ChangeType.CHORE, Importance.LOW),
+        # fewer copies or allocations: the rubric's "avoid copying"
+        (
+            "Avoid over-allocation in ToChars",
+            ["src/chars.go"],
+            ChangeType.PERFORMANCE,
+            Importance.MEDIUM,
+        ),
+        (
+            "Avoid copying the buffer twice",
+            ["src/io.rs"],
+            ChangeType.PERFORMANCE,
+            Importance.MEDIUM,
+        ),
+        # "Perform" is not "perf"; "supports" is "support"
+        (
+            "Perform numeric conversion for adapters",
+            ["src/Gson.java"],
+            ChangeType.BUGFIX,
+            Importance.HIGH,
+        ),
+        (
+            "create-table now supports multiple --pk",
+            ["src/cli.py"],
+            ChangeType.FEATURE,
+            Importance.HIGH,
+        ),
         (
             "printer: slightly simplify code",
             ["src/printer.rs"],
