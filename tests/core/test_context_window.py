@@ -119,6 +119,9 @@ def test_llm_check_says_what_the_server_is_and_what_will_be_used(
     assert "json_schema   no: json_object" in result.output
     assert f"prompt budget {3500 - 1000 - FRAMING_TOKENS:,} tokens" in result.output
     assert "one sample" in result.output
+    # a new model has not yet named the evidence's type often enough for its labels to count
+    assert "labels        the evidence's until the model names" in result.output
+    assert "(so far 0 of 0)" in result.output
 
 
 def test_llm_check_without_a_server_is_one_line(env: dict[str, str]) -> None:
