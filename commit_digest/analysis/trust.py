@@ -120,7 +120,7 @@ class LabelTrust:
             return local
         now = Agreement(int(checked), int(hits))
         before = Agreement(now.checked - 1, now.agreed - int(agreed))
-        if now.trusted != before.trusted and now.checked > MIN_CHECKS - 1:
+        if now.trusted != before.trusted:
             log.info(
                 "llm.labels.trusted" if now.trusted else "llm.labels.untrusted",
                 model=model,
