@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from benchmarks.judgement import EVAL_SET, agreement, load_set, run_heuristic
 
 # Measured agreement (benchmarks/EVAL.md: 71/80 and 67/80) minus a margin of two commits.
@@ -34,25 +38,24 @@ def test_heuristic_change_type_agreement_holds_its_floor() -> None:
     assert hits / total >= CHANGE_TYPE_FLOOR
 
 
-def test_heuristic_holds_its_floor_on_the_held_out_set() -> None:
-    """On the second set, labelled by someone else, agreement stays where it was measured."""
-    items = load_set(HOLDOUT)
+@pytest.mark.parametrize(
+    ("labelled", "importance_floor", "change_type_floor"),
+    [
+        # labelled by someone else
+        pytest.param(HOLDOUT, HOLDOUT_IMPORTANCE_FLOOR, HOLDOUT_CHANGE_TYPE_FLOOR, id="held-out"),
+        # five more kinds of repository
+        pytest.param(THIRD, THIRD_FLOOR, THIRD_FLOOR, id="third"),
+    ],
+)
+def test_heuristic_holds_its_floor_on_the_other_sets(
+    labelled: Path, importance_floor: float, change_type_floor: float
+) -> None:
+    """On the held-out and third sets, agreement stays where it was measured."""
+    items = load_set(labelled)
     predictions = run_heuristic(items)
     importance, total = agreement(items, predictions, "importance")
     change_type, _ = agreement(items, predictions, "change_type")
 
     assert total >= 60
-    assert importance / total >= HOLDOUT_IMPORTANCE_FLOOR
-    assert change_type / total >= HOLDOUT_CHANGE_TYPE_FLOOR
-
-
-def test_heuristic_holds_its_floor_on_the_third_set() -> None:
-    """On the third set, of five more kinds of repository, agreement stays where it was."""
-    items = load_set(THIRD)
-    predictions = run_heuristic(items)
-    importance, total = agreement(items, predictions, "importance")
-    change_type, _ = agreement(items, predictions, "change_type")
-
-    assert total >= 60
-    assert importance / total >= THIRD_FLOOR
-    assert change_type / total >= THIRD_FLOOR
+    assert importance / total >= importance_floor
+    assert change_type / total >= change_type_floor

@@ -26,24 +26,21 @@ from report.schema import ChangeType
 from support.llm_api import LLMStandIn
 from support.sample_day import analysis as sample_analysis
 
-OPEN_COMMIT = CommitInput(
-    repository="octo/trust",
-    sha="c" * 40,
-    message="Make the parser accept tabs",
-    author="Ada",
-    files=(FileChange("src/parser.py", "modified", 3, 1, "@@ -1 +1,3 @@\n-a\n+b\n+c\n+d"),),
-    files_total=1,
-    source="github",
-)
-DOCS_COMMIT = CommitInput(
-    repository="octo/trust",
-    sha="d" * 40,
-    message="Explain the parser's options",
-    author="Ada",
-    files=(FileChange("docs/parser.md", "modified", 4, 0, "@@ -1 +1,4 @@\n+a\n+b\n+c\n+d"),),
-    files_total=1,
-    source="github",
-)
+
+def one_file_commit(sha: str, message: str, path: str) -> CommitInput:
+    return CommitInput(
+        repository="octo/trust",
+        sha=sha * 40,
+        message=message,
+        author="Ada",
+        files=(FileChange(path, "modified", 3, 1, "@@ -1 +1,3 @@\n-a\n+b\n+c\n+d"),),
+        files_total=1,
+        source="github",
+    )
+
+
+OPEN_COMMIT = one_file_commit("c", "Make the parser accept tabs", "src/parser.py")
+DOCS_COMMIT = one_file_commit("d", "Explain the parser's options", "docs/parser.md")
 
 
 @pytest.fixture
