@@ -13,7 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from commit_digest.analysis.inputs import CommitInput
+from commit_digest.analysis.dependencies import dev_only
+from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.paths import NOISE, PathKind, classify
 from report.schema import Analysis, ChangeType, DecidedBy, Importance, Signal
 
@@ -42,6 +43,22 @@ PREFIX_TYPES = {
     "revert": ChangeType.REVERT,
     "style": ChangeType.STYLE,
 }
+# Scopes that name the kind of change whatever the type before them says: "chore(ci): …",
+# "fix(deps): …", dependabot's "chore(deps-dev): …", "refactor(tests): …".
+SCOPE_TYPES = {
+    "ci": ChangeType.CI,
+    "docs": ChangeType.DOCS,
+    "doc": ChangeType.DOCS,
+    "test": ChangeType.TEST,
+    "tests": ChangeType.TEST,
+    "deps": ChangeType.BUILD,
+    "deps-dev": ChangeType.BUILD,
+    "dev-deps": ChangeType.BUILD,
+    "dependencies": ChangeType.BUILD,
+    "build": ChangeType.BUILD,
+}
+# Types a scope does not override: what they say is never only about the scope's area.
+_OVER_SCOPE = frozenset({ChangeType.REVERT, ChangeType.SECURITY, ChangeType.PERFORMANCE})
 # A commit that touches only files of one of these kinds is of that type and importance,
 # whatever its message says (the rubric's second signal).
 PATH_VERDICTS: dict[PathKind, tuple[ChangeType, Importance]] = {
@@ -133,7 +150,7 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b(add(s|ed)?|implement(s|ed)?|introduce[sd]?|supports?|new|allows?|enables?"
-            r"|improve[sd]?)\b",
+            r"|improve[sd]?|deprecat(e|es|ed|ion|ions))\b",
             re.I,
         ),
         ChangeType.FEATURE,
@@ -185,6 +202,8 @@ class Signals:
     additions: int
     deletions: int
     files: int
+    # every dependency it changes is for developing the project (dependencies.py)
+    dev_only: bool = False
 
     @property
     def touches_source(self) -> bool:
@@ -202,10 +221,14 @@ class Signals:
         # lockfile does not: it changes what is installed.
         riders = NOISE - {PathKind.LOCKFILE}
         telling = {kind for kind in self.kinds if kind not in riders} or set(self.kinds)
+        if telling in ({PathKind.BUILD}, {PathKind.LOCKFILE}, {PathKind.BUILD, PathKind.LOCKFILE}):
+            # the rubric: runtime dependencies medium, developer tools low
+            return ChangeType.BUILD, Importance.LOW if self.dev_only else Importance.MEDIUM
         if len(telling) == 1:
             return PATH_VERDICTS.get(next(iter(telling)))
-        if telling == {PathKind.BUILD, PathKind.LOCKFILE}:
-            return PATH_VERDICTS[PathKind.BUILD]
+        if PathKind.CI in telling and telling <= {PathKind.CI, PathKind.TOOLING}:
+            # workflows with the hooks they run (a pre-commit config): CI work
+            return PATH_VERDICTS[PathKind.CI]
         return None
 
 
@@ -218,18 +241,24 @@ def read_signals(commit: CommitInput) -> Signals:
     if match:
         breaking = breaking or bool(match["bang"])
         prefix_type = PREFIX_TYPES.get(match["type"].lower())
+        scoped = SCOPE_TYPES.get((match["scope"] or "").strip().lower())
+        if prefix_type is not None and scoped is not None and prefix_type not in _OVER_SCOPE:
+            prefix_type = scoped
         if prefix_type is not None:
             prefix = match["type"].lower()
     elif commit.subject.lower().startswith("revert "):
         prefix, prefix_type = "revert", ChangeType.REVERT
+    kinds = Counter(classify(change.path) for change in commit.files)
+    builds = bool(kinds[PathKind.BUILD] or kinds[PathKind.LOCKFILE])
     return Signals(
         prefix=prefix,
         prefix_type=prefix_type,
         breaking=breaking,
-        kinds=Counter(classify(change.path) for change in commit.files),
+        kinds=kinds,
         additions=sum(change.additions or 0 for change in commit.files),
         deletions=sum(change.deletions or 0 for change in commit.files),
         files=max(commit.files_total, len(commit.files)),
+        dev_only=(builds or prefix_type is ChangeType.BUILD) and dev_only(commit),
     )
 
 
@@ -264,6 +293,17 @@ def prefix_backed(signals: Signals) -> ChangeType | None:
     if allowed is not None and set(signals.kinds) - allowed - NOISE:
         return None
     return claimed
+
+
+_BUMP = re.compile(r"\b(bump|update|upgrade)s?\b", re.I)
+
+
+def formatting_only(subject: str) -> bool:
+    """Whether ``subject`` says the commit only formats ("[pre-commit.ci] auto fixes").
+
+    That holds whatever files it touches; a bump of a formatter ("Bump prettier") does not.
+    """
+    return message_type(subject) is ChangeType.STYLE and not _BUMP.search(subject)
 
 
 def message_type(subject: str) -> ChangeType | None:
@@ -373,42 +413,56 @@ _COMMENTS: dict[str, tuple[str, ...]] = {
     ),
     **dict.fromkeys(("lua", "sql", "hs"), ("--",)),
 }  # fmt: skip
+# Settings and build files with ``#`` comments, by extension or by name.
+_HASH_EXTENSIONS = frozenset({"toml", "yaml", "yml", "cfg", "ini", "conf", "properties", "mk"})
+_HASH_NAMES = frozenset({"makefile", "justfile", "dockerfile", "containerfile", ".gitignore"})
 # Files whose diff is code (type declarations have comments and code too).
 _CODE_KINDS = frozenset({PathKind.SOURCE, PathKind.TYPES})
+# Files whose comments are worth a look when no code changed: a comment in a Justfile or a
+# pyproject.toml changes nothing that runs either. (CI files stay CI work.)
+_SETTINGS_KINDS = frozenset({PathKind.BUILD, PathKind.TOOLING, PathKind.CONFIG})
 # Moved code: at least this many removed lines, and this share of them added back elsewhere.
 _MOVED_MIN_LINES = 4
 _MOVED_SHARE = 0.6
+
+
+def _comment_markers(path: str) -> tuple[str, ...] | None:
+    name = path.rsplit("/", 1)[-1].lower()
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    if markers := _COMMENTS.get(extension):
+        return markers
+    if extension in _HASH_EXTENSIONS or name in _HASH_NAMES or name.startswith("dockerfile"):
+        return _HASH
+    return None
 
 
 def diff_shape(commit: CommitInput) -> str | None:
     """What the diff of the source files looks like when that alone says what kind it is.
 
     ``"comments"``: every changed line of source is a comment or blank (behaviour cannot
-    change); ``"moved"``: most removed lines come back elsewhere in the diff (code moved or
+    change) — or, when no source changed, every changed line of the build and settings files;
+    ``"moved"``: most removed lines come back elsewhere in the diff (code moved or
     extracted); ``"removal"``: source lines only removed, none added (dead code dropped).
     None when there is no source, a source file has no patch, or the shape says nothing.
     """
     sources = [change for change in commit.files if classify(change.path) in _CODE_KINDS]
-    if not sources or any(change.patch is None for change in sources):
+    if not sources:
+        settings = [c for c in commit.files if classify(c.path) in _SETTINGS_KINDS]
+        if settings and len(settings) == len(commit.files):
+            return "comments" if _only_comments(settings) else None
         return None
+    if any(change.patch is None for change in sources):
+        return None
+    if _only_comments(sources):
+        return "comments"
     added: list[str] = []
     removed: list[str] = []
-    only_comments = True
     for change in sources:
-        markers = _COMMENTS.get(change.path.rsplit(".", 1)[-1].lower())
         for line in (change.patch or "").splitlines():
             if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
                 continue
-            text = line[1:].strip()
-            if not text:
-                continue
-            (added if line[0] == "+" else removed).append(text)
-            if markers is None or not text.startswith(markers):
-                only_comments = False
-    if not added and not removed:
-        return None
-    if only_comments:
-        return "comments"
+            if text := line[1:].strip():
+                (added if line[0] == "+" else removed).append(text)
     if removed and not added:
         return "removal"
     if len(removed) >= _MOVED_MIN_LINES:
@@ -423,6 +477,23 @@ def diff_shape(commit: CommitInput) -> str | None:
     return None
 
 
+def _only_comments(changes: list[FileChange]) -> bool:
+    """Whether the changes have a changed line, and every one is a comment or blank."""
+    changed = False
+    for change in changes:
+        markers = _comment_markers(change.path)
+        if change.patch is None or markers is None:
+            return False
+        for line in change.patch.splitlines():
+            if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
+                continue
+            text = line[1:].strip()
+            if text and not text.startswith(markers):
+                return False
+            changed = changed or bool(text)
+    return changed
+
+
 def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance | None:
     """Return the importance the rubric gives ``change_type`` on these paths, if it settles it."""
     if signals.breaking or change_type is ChangeType.SECURITY:
@@ -430,6 +501,8 @@ def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance |
     if change_type in _LOW_TYPES:
         return Importance.LOW
     if change_type is ChangeType.CI:
+        return Importance.LOW
+    if change_type is ChangeType.BUILD and signals.dev_only:
         return Importance.LOW
     if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
         return Importance.MEDIUM
@@ -454,12 +527,15 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
     if RELEASE_COMMIT.match(commit.subject):
         # a release tool's commit: housekeeping whatever it touches
         change_type, type_signal = ChangeType.CHORE, "message"
-    elif verdict is not None and not signals.breaking:
-        change_type, type_signal = verdict[0], "paths"
     elif shape == "comments" and prefix_backed(signals) not in _COMMENT_TYPES:
-        # only comments changed in the source: whatever the prefix or the model says, no
-        # behaviour can have changed
+        # only comments changed, in code or in build files: whatever the prefix or the model
+        # says, no behaviour can have changed
         change_type, type_signal = ChangeType.DOCS, "diff"
+    elif verdict is not None and not signals.breaking:
+        if verdict[0] is not ChangeType.DOCS and formatting_only(commit.subject):
+            change_type, type_signal = ChangeType.STYLE, "message"
+        else:
+            change_type, type_signal = verdict[0], "paths"
     elif (backed := prefix_backed(signals)) is not None:
         change_type, type_signal = backed, "prefix"
     elif signals.prefix_type is None and RELEASE.match(commit.subject):

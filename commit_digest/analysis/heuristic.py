@@ -12,6 +12,7 @@ from commit_digest.analysis.evidence import (
     Signals,
     changelog_type,
     diff_shape,
+    formatting_only,
     message_type,
     read_signals,
 )
@@ -83,11 +84,14 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
     if (signals.prefix_type is None and RELEASE.match(subject)) or RELEASE_COMMIT.match(subject):
         # a release: housekeeping whatever it touches (the changelog, the version's files)
         return ChangeType.CHORE, "message"
-    if (verdict := signals.path_verdict) is not None and not signals.breaking:
-        return verdict[0], "paths"
     shape = diff_shape(commit)
     if shape == "comments" and signals.prefix_type not in _COMMENT_PREFIXES:
+        # only comments changed, in code or in build files: nothing that runs can change
         return ChangeType.DOCS, "diff"
+    if (verdict := signals.path_verdict) is not None and not signals.breaking:
+        if verdict[0] is not ChangeType.DOCS and formatting_only(commit.subject):
+            return ChangeType.STYLE, "message"
+        return verdict[0], "paths"
     if signals.prefix_type is not None:
         return signals.prefix_type, "prefix"
     if subject.lower().startswith("merge "):
@@ -120,7 +124,7 @@ def _importance(change_type: ChangeType, signals: Signals, has_files: bool) -> I
         return Importance.HIGH
     if (verdict := signals.path_verdict) is not None and verdict[0] is change_type:
         return verdict[1]
-    if change_type is ChangeType.CI:
+    if change_type is ChangeType.CI or (change_type is ChangeType.BUILD and signals.dev_only):
         return Importance.LOW
     if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
         return Importance.MEDIUM

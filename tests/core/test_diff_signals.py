@@ -181,7 +181,11 @@ def test_a_changelog_only_commit_is_not_read_as_its_entry() -> None:
             "moved",
         ),
         ("src/app.py", "@@ -1 +1 @@\n-return a\n+return b\n", None),
-        ("Makefile", "@@ -1 +1 @@\n-# a\n+# b\n", None),
+        # no source: the comments of build and settings files count, a CI workflow's do not
+        ("Makefile", "@@ -1 +1 @@\n-# a\n+# b\n", "comments"),
+        ("Justfile", "@@ -1,2 +1,3 @@\n+# Build the docs\n docs:\n", "comments"),
+        ("pyproject.toml", "@@ -1 +1 @@\n-# a\n+b = 1\n", None),
+        (".github/workflows/ci.yml", "@@ -1 +1 @@\n-# a\n+# b\n", None),
     ],
 )  # fmt: skip
 def test_diff_shapes(path: str, patch: str, shape: str | None) -> None:
@@ -236,3 +240,33 @@ def test_a_comment_only_change_in_type_declarations_is_docs() -> None:
     )  # fmt: skip
     result = combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), directive)
     assert (result.change_type, result.importance) == (ChangeType.DOCS, Importance.LOW)
+
+
+def test_a_comment_in_a_build_file_is_docs() -> None:
+    """A comment added to a Justfile recipe runs nothing: docs and low, not a build change."""
+    justfile = commit(
+        "Comment for 'just docs' command",
+        change("Justfile", "@@ -1,2 +1,3 @@\n+# Build the docs and open them\n docs:\n    make -C docs html\n"),
+    )  # fmt: skip
+    for result in (
+        combine_evidence(model(ChangeType.BUILD, Importance.MEDIUM), justfile),
+        heuristic_analysis(justfile, "en"),
+    ):
+        assert (result.change_type, result.importance) == (ChangeType.DOCS, Importance.LOW)
+
+
+def test_a_formatter_bots_fixes_are_style_whatever_they_touch() -> None:
+    """pre-commit.ci's autofix of setup.cfg is formatting; a bump of the formatter is not."""
+    autofix = commit(
+        "[pre-commit.ci] auto fixes from pre-commit.com hooks",
+        change("setup.cfg", "@@ -1 +1 @@\n-a=1\n+a = 1\n"),
+    )
+    bump = commit(
+        "Bump prettier from 3.1.0 to 3.2.0", change("package.json", "@@ -1 +1 @@\n-a\n+b\n")
+    )
+    for made in (
+        combine_evidence(model(ChangeType.BUILD, Importance.MEDIUM), autofix),
+        heuristic_analysis(autofix, "en"),
+    ):
+        assert (made.change_type, made.importance) == (ChangeType.STYLE, Importance.LOW)
+    assert heuristic_analysis(bump, "en").change_type is ChangeType.BUILD

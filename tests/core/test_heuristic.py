@@ -93,6 +93,35 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
             ChangeType.FEATURE,
             Importance.HIGH,
         ),
+        # a scope naming the area names the type: CI work, dependencies, tests
+        (
+            "chore(ci): add a contributors step",
+            [".github/workflows/pr.yml", "package.json"],
+            ChangeType.CI,
+            Importance.LOW,
+        ),
+        (
+            "fix(deps): update dependency axios to v1.6",
+            ["src/a.ts"],
+            ChangeType.BUILD,
+            Importance.MEDIUM,
+        ),
+        ("refactor(tests): share fixtures", ["tests/conftest.py"], ChangeType.TEST, Importance.LOW),
+        ("perf(ci): cache the wheels", [".github/workflows/ci.yml"], ChangeType.CI, Importance.LOW),
+        # workflows and the hooks they run: CI work whatever the prefix says
+        (
+            "fix: Update CI workflow versions",
+            [".github/workflows/release.yml", ".pre-commit-config.yaml"],
+            ChangeType.CI,
+            Importance.LOW,
+        ),
+        # deprecating a public API changes the interface
+        (
+            "Deprecate JsonElement constructor",
+            ["src/JsonElement.java"],
+            ChangeType.FEATURE,
+            Importance.HIGH,
+        ),
         (
             "printer: slightly simplify code",
             ["src/printer.rs"],

@@ -1,0 +1,101 @@
+"""Whether a dependency change is for developing the project only, not for running it.
+
+The rubric rates updates of runtime dependencies medium and developer-tool updates low. A
+manifest says which is which: ``devDependencies`` in ``package.json``, ``[dev-dependencies]``
+in ``Cargo.toml``; so do dependabot's messages (``dependency-type: direct:development``) and
+the names of the tools every ecosystem tests, lints and type-checks with. Anything this module
+cannot place is treated as a runtime dependency: the safe side is the higher importance.
+"""
+
+from __future__ import annotations
+
+import re
+
+from commit_digest.analysis.inputs import CommitInput
+
+# dependabot's trailer, one per updated dependency
+_DEPENDENCY_TYPE = re.compile(r"dependency-type:\s*(?P<kind>[\w:-]+)", re.I)
+# "upgrade dev deps", "Bump the dev-dependencies group", "update devDependencies"
+_DEV_WORDS = re.compile(
+    r"\bdev(elopment)?[- ]?(deps?|dependenc(y|ies))\b|\bdevDependencies\b", re.I
+)
+# The names a bump message gives: "Bump pytest from 7 to 8", "Bumps [eslint](…) from",
+# "Updates `com.google.truth:truth` from 1.1.5 to 1.2.0".
+_BUMPED = re.compile(
+    r"\b(?:bumps?|updates?|upgrades?)\s+(?:the\s+)?\[?`?(?P<name>[@\w./:-]+?)`?\]?(?:\([^)]*\))?"
+    r"\s+from\s",
+    re.I,
+)
+# Tools for testing, linting, formatting and type-checking, and build plugins: what a developer
+# runs, never what a user installs. Matched against the dependency's last name part.
+_DEV_TOOL = re.compile(
+    r"^(@types/.+|pytest(-.+)?|coverage|tox|nox|hypothesis|mypy|pyright|ruff|black|isort|flake8"
+    r"(-.+)?|pylint|pre-commit|junit(-.+)?|junit-jupiter.*|truth|mockito(-.+)?|assertj(-.+)?"
+    r"|hamcrest(-.+)?|jest|vitest|mocha|chai|sinon|karma(-.+)?|eslint(-.+)?|@?typescript-eslint/.+"
+    r"|prettier|husky|lint-staged|typescript|rubocop(-.+)?|rspec(-.+)?|golangci-lint"
+    r"|maven-[\w-]+-plugin|[\w-]+-maven-plugin|[\w-]+-gradle-plugin)$",
+    re.I,
+)
+# package.json keys for developing the package; "scripts" minus the install hooks users run.
+_PACKAGE_SECTION = re.compile(r'^\s{1,8}"(?P<key>[^"]+)"\s*:\s*[{\[]')
+_DEV_PACKAGE_SECTIONS = frozenset({"devDependencies", "scripts"})
+_INSTALL_HOOK = re.compile(r'"(pre|post)?install"\s*:')
+_CARGO_SECTION = re.compile(r"^\s*\[(?P<table>[^\]]+)\]\s*$")
+
+
+def dev_only(commit: CommitInput) -> bool:
+    """Whether every dependency ``commit`` changes is one for developing the project only."""
+    message = commit.message
+    kinds = [match["kind"].lower() for match in _DEPENDENCY_TYPE.finditer(message)]
+    if kinds:
+        return all(kind == "direct:development" for kind in kinds) or _all_dev_tools(message)
+    if _DEV_WORDS.search(commit.subject) or _all_dev_tools(message):
+        return True
+    manifests = [
+        change
+        for change in commit.files
+        if change.path.rsplit("/", 1)[-1] in ("package.json", "Cargo.toml")
+    ]
+    return bool(manifests) and all(
+        change.patch is not None and _dev_lines_only(change.path, change.patch)
+        for change in manifests
+    )
+
+
+def _all_dev_tools(message: str) -> bool:
+    """Whether the message names what it bumps, and every name is a developer tool."""
+    names = [match["name"] for match in _BUMPED.finditer(message)]
+    return bool(names) and all(_DEV_TOOL.match(name.rsplit(":", 1)[-1]) for name in names)
+
+
+def _dev_lines_only(path: str, patch: str) -> bool:
+    """Whether every changed line of a manifest's patch lies in a section for development.
+
+    A hunk starts wherever the change is: a line before any section header the hunk shows
+    is in an unknown section, which counts as a runtime one.
+    """
+    cargo = path.endswith("Cargo.toml")
+    section: str | None = None
+    changed = False
+    for line in patch.splitlines():
+        if line.startswith("@@"):
+            section = None
+            continue
+        text = line[1:]
+        if cargo:
+            if header := _CARGO_SECTION.match(text):
+                section = header["table"].strip()
+        elif header := _PACKAGE_SECTION.match(text):
+            section = header["key"]
+        if line[:1] not in ("+", "-") or not text.strip():
+            continue
+        changed = True
+        if cargo:
+            dev = section is not None and section.endswith(
+                ("dev-dependencies", "build-dependencies")
+            )
+        else:
+            dev = section in _DEV_PACKAGE_SECTIONS and not _INSTALL_HOOK.search(text)
+        if not dev:
+            return False
+    return changed

@@ -1,0 +1,95 @@
+"""Dependencies for developing the project only: a build change the rubric rates low."""
+
+from __future__ import annotations
+
+import pytest
+
+from commit_digest.analysis.dependencies import dev_only
+from commit_digest.analysis.heuristic import heuristic_analysis
+from commit_digest.analysis.inputs import CommitInput, FileChange
+from report.schema import ChangeType, Importance
+
+DEPENDABOT = """Bump {name} from 1.1.5 to 1.2.0
+
+Bumps [{name}](https://example.invalid) from 1.1.5 to 1.2.0.
+
+---
+updated-dependencies:
+- dependency-name: {name}
+  dependency-type: {kind}
+  update-type: version-update:semver-minor
+"""
+PACKAGE_DEV = """@@ -30,7 +30,7 @@
+   "devDependencies": {
+     "@types/node": "^20.0.0",
+-    "vitest": "^1.0.0",
++    "vitest": "^2.0.0",
+     "typescript": "^5.4.0"
+"""
+PACKAGE_RUNTIME = """@@ -20,7 +20,7 @@
+   "dependencies": {
+-    "axios": "^1.5.0",
++    "axios": "^1.6.0",
+"""
+PACKAGE_UNKNOWN = """@@ -41,3 +41,3 @@
+     "lodash": "^4.17.0",
+-    "vitest": "^1.0.0",
++    "vitest": "^2.0.0",
+"""
+CARGO_DEV = """@@ -40,5 +40,5 @@
+ [dev-dependencies]
+ diff = "0.1"
+-tempfile = "3.14.0"
++tempfile = "3.16.0"
+"""
+CARGO_RUNTIME = """@@ -20,4 +20,4 @@
+ [dependencies]
+-regex = "1.10"
++regex = "1.11"
+"""
+INSTALL_HOOK = """@@ -8,4 +8,4 @@
+   "scripts": {
+-    "postinstall": "node setup.js",
++    "postinstall": "node setup.mjs",
+"""
+
+
+def bump(message: str, *changes: tuple[str, str | None]) -> CommitInput:
+    files = tuple(FileChange(path, "modified", 1, 1, patch) for path, patch in changes)
+    return CommitInput("acme/app", "c" * 40, message, "bot", files, len(files), "github")
+
+
+@pytest.mark.parametrize(
+    ("message", "changes", "expected"),
+    [
+        # dependabot's own trailer
+        (DEPENDABOT.format(name="left-pad", kind="direct:development"), [("package.json", None)], True),
+        (DEPENDABOT.format(name="left-pad", kind="direct:production"), [("package.json", None)], False),
+        # it says production for a Maven test library: the name tells
+        (DEPENDABOT.format(name="com.google.truth:truth", kind="direct:production"), [("pom.xml", None)], True),
+        ("Bump junit-jupiter from 5.9 to 5.10", [("build.gradle", None)], True),
+        ("Bump eslint and prettier", [("package.json", None)], False),  # no "from": names unknown
+        ("chore: upgrade dev deps", [("package.json", None), ("pnpm-lock.yaml", None)], True),
+        # the manifest's sections
+        ("Update vitest", [("package.json", PACKAGE_DEV)], True),
+        ("Update axios", [("package.json", PACKAGE_RUNTIME)], False),
+        ("Update vitest", [("package.json", PACKAGE_UNKNOWN)], False),  # section not shown
+        ("Update tempfile", [("Cargo.toml", CARGO_DEV)], True),
+        ("Update regex", [("Cargo.toml", CARGO_RUNTIME)], False),
+        ("Build with node 20", [("package.json", INSTALL_HOOK)], False),  # users run it
+        ("Update the build", [("setup.py", "@@ -1 +1 @@\n-a\n+b\n")], False),
+    ],
+)  # fmt: skip
+def test_what_counts_as_development_only(
+    message: str, changes: list[tuple[str, str | None]], expected: bool
+) -> None:
+    """The trailer, a tool's name, the words or the manifest's section decide; else runtime."""
+    assert dev_only(bump(message, *changes)) is expected
+
+
+def test_a_dev_only_bump_is_build_and_low_a_runtime_one_medium() -> None:
+    """The rubric: runtime dependency updates are medium, developer-tool updates low."""
+    dev = heuristic_analysis(bump("Update vitest", ("package.json", PACKAGE_DEV)), "en")
+    runtime = heuristic_analysis(bump("Update axios", ("package.json", PACKAGE_RUNTIME)), "en")
+    assert (dev.change_type, dev.importance) == (ChangeType.BUILD, Importance.LOW)
+    assert (runtime.change_type, runtime.importance) == (ChangeType.BUILD, Importance.MEDIUM)
