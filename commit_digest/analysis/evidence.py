@@ -133,16 +133,29 @@ _KEYWORDS = (
         ),
         ChangeType.BUGFIX,
     ),
+    # the toolchain and the dependencies: "Drop activesupport dependency", "Update MSRV to
+    # 1.75", "examples: Update to diesel-async 0.6"
     (
         re.compile(
-            r"\b(perf\b|performance|faster|speed ?up|optimi[sz](e|es|ed|ation)|inline)", re.I
+            r"\b(msrv|minimum supported \w+ version)\b"
+            r"|\b(drop|remove|add|bump|update|upgrade|replace)s?\b.*\bdependenc(y|ies)\b"
+            r"|\b(update|upgrade|bump)s?\s+(\S+\s+)?to\s+[\w.-]+\s+v?\d+(\.\d+)+\b",
+            re.I,
+        ),
+        ChangeType.BUILD,
+    ),
+    (
+        re.compile(
+            r"\b(perf\b|performance|faster|speed ?up|optimi[sz](e|es|ed|ation)"
+            r"|inlin(e|ed|es|ing)\b(?!-))",
+            re.I,
         ),
         ChangeType.PERFORMANCE,
     ),
     (
         re.compile(
             r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused|dead code"
-            r"|move|extract|split|tidy|reorgani[sz]e|misc)",
+            r"|move|extract|split|tidy|reorgani[sz]e|misc|redundant)",
             re.I,
         ),
         ChangeType.REFACTOR,
@@ -150,15 +163,19 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b(add(s|ed)?|implement(s|ed)?|introduce[sd]?|supports?|new|allows?|enables?"
-            r"|improve[sd]?|deprecat(e|es|ed|ion|ions))\b",
+            r"|improve[sd]?|adding|implementing|introducing|supporting)\b"
+            r"|^deprecates?\b",
             re.I,
         ),
         ChangeType.FEATURE,
     ),
 )
-# A release commit: a version as the whole subject ("v2.8.1", "grep-0.4.0", "changelog: 14.1.1").
+# A release commit: a version as the whole subject ("v2.8.1", "grep-0.4.0", "changelog: 14.1.1",
+# "4.1.0 release (#2063)").
 RELEASE = re.compile(
-    r"^(release\b.*|bump version.*|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?)$", re.I
+    r"^(release\b.*|bump version.*"
+    r"|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?(\s+release)?(\s+\(#\d+\))?)$",
+    re.I,
 )
 # A release tool's own commit ("chore(release): version 1.2.0 [skip ci]", "release: 2.1.0").
 RELEASE_COMMIT = re.compile(r"^(\w+\(release\)|release)!?:\s", re.I)
@@ -283,9 +300,32 @@ def describe_signals(signals: Signals, language: str) -> str:
     return "; ".join(parts)
 
 
+# What the build and release machinery is made of, apart from the code it builds.
+_INFRASTRUCTURE = frozenset({PathKind.BUILD, PathKind.LOCKFILE, PathKind.TOOLING, PathKind.CI})
+# Prefixes that claim a change of behaviour.
+_BEHAVIOUR_PREFIXES = frozenset({ChangeType.FEATURE, ChangeType.BUGFIX, ChangeType.PERFORMANCE})
+
+
+def prefix_type(signals: Signals) -> ChangeType | None:
+    """The prefix's type, or the machinery's when a behaviour prefix touches only that.
+
+    "fix: address goreleaser build issues" on a Makefile and a release config changes how the
+    software is built, not what it does: build (ci when only workflows and their hooks).
+    """
+    claimed = signals.prefix_type
+    if claimed not in _BEHAVIOUR_PREFIXES or signals.touches_code:
+        return claimed
+    telling = set(signals.kinds) - NOISE - {PathKind.DOCS}
+    if not telling or not telling <= _INFRASTRUCTURE:
+        return claimed
+    if PathKind.CI in telling and not telling & {PathKind.BUILD, PathKind.LOCKFILE}:
+        return ChangeType.CI
+    return ChangeType.BUILD
+
+
 def prefix_backed(signals: Signals) -> ChangeType | None:
     """Return the prefix's type when the paths do not contradict it."""
-    claimed = signals.prefix_type
+    claimed = prefix_type(signals)
     if claimed is None or claimed is ChangeType.CHORE:
         # ``chore:`` is used for anything from version bumps to rewrites: it names no type.
         return None
@@ -304,6 +344,17 @@ def formatting_only(subject: str) -> bool:
     That holds whatever files it touches; a bump of a formatter ("Bump prettier") does not.
     """
     return message_type(subject) is ChangeType.STYLE and not _BUMP.search(subject)
+
+
+# A published vulnerability's id, anywhere in the message ("… fixing CVE-2026-4312").
+_ADVISORY = re.compile(r"\b(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3})\b", re.I)
+
+
+def words_type(commit: CommitInput) -> ChangeType | None:
+    """Return the type the message names: an advisory anywhere in it, else the subject's words."""
+    if _ADVISORY.search(commit.message):
+        return ChangeType.SECURITY
+    return message_type(commit.subject)
 
 
 def message_type(subject: str) -> ChangeType | None:
@@ -418,9 +469,9 @@ _HASH_EXTENSIONS = frozenset({"toml", "yaml", "yml", "cfg", "ini", "conf", "prop
 _HASH_NAMES = frozenset({"makefile", "justfile", "dockerfile", "containerfile", ".gitignore"})
 # Files whose diff is code (type declarations have comments and code too).
 _CODE_KINDS = frozenset({PathKind.SOURCE, PathKind.TYPES})
-# Files whose comments are worth a look when no code changed: a comment in a Justfile or a
-# pyproject.toml changes nothing that runs either. (CI files stay CI work.)
-_SETTINGS_KINDS = frozenset({PathKind.BUILD, PathKind.TOOLING, PathKind.CONFIG})
+# Files whose comments are worth a look when no code changed: a comment in a Justfile, a
+# pyproject.toml or a workflow changes nothing that runs either.
+_SETTINGS_KINDS = frozenset({PathKind.BUILD, PathKind.TOOLING, PathKind.CONFIG, PathKind.CI})
 # Moved code: at least this many removed lines, and this share of them added back elsewhere.
 _MOVED_MIN_LINES = 4
 _MOVED_SHARE = 0.6
@@ -542,7 +593,7 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         change_type, type_signal = ChangeType.CHORE, "message"
     elif (filed := changelog_type(commit, section_only=True)) is not None:
         change_type, type_signal = filed, "changelog"
-    elif (said := message_type(commit.subject)) is not None:
+    elif (said := words_type(commit)) is not None:
         change_type, type_signal = said, "message"
     elif (filed := changelog_type(commit)) is not None:
         change_type, type_signal = filed, "changelog"

@@ -13,8 +13,9 @@ from commit_digest.analysis.evidence import (
     changelog_type,
     diff_shape,
     formatting_only,
-    message_type,
+    prefix_type,
     read_signals,
+    words_type,
 )
 from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.paths import PathKind, classify
@@ -92,13 +93,13 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         if verdict[0] is not ChangeType.DOCS and formatting_only(commit.subject):
             return ChangeType.STYLE, "message"
         return verdict[0], "paths"
-    if signals.prefix_type is not None:
-        return signals.prefix_type, "prefix"
+    if (prefixed := prefix_type(signals)) is not None:
+        return prefixed, "prefix"
     if subject.lower().startswith("merge "):
         return ChangeType.CHORE, "message"
     if (filed := changelog_type(commit, section_only=True)) is not None:
         return filed, "changelog"
-    if (said := message_type(subject)) is not None:
+    if (said := words_type(commit)) is not None:
         return said, "message"
     if (filed := changelog_type(commit)) is not None:
         return filed, "changelog"

@@ -80,7 +80,35 @@ BUILD_FILES = frozenset(
         "manifest.in",
         "compose.yaml",
         "docker-compose.yml",
+        # autotools, CMake modules, Bazel, and the other ecosystems' manifests
+        "configure.ac",
+        "configure.in",
+        "makefile.am",
+        "makefile.in",
+        "module.bazel",
+        "workspace.bazel",
+        "settings.gradle",
+        "settings.gradle.kts",
+        "build.sbt",
+        "package.swift",
+        "podfile",
+        "rakefile",
+        "composer.json",
+        "pubspec.yaml",
+        "mix.exs",
+        "deno.json",
+        "vcpkg.json",
+        "conanfile.txt",
+        "conanfile.py",
+        "meson_options.txt",
+        "meson.options",
+        ".goreleaser.yml",
+        ".goreleaser.yaml",
     }
+)
+# Build files by extension: package specs, project files, autoconf and CMake macros.
+BUILD_EXTENSIONS = frozenset(
+    {"gemspec", "cabal", "nimble", "csproj", "fsproj", "vbproj", "props", "m4", "cmake"}
 )
 BINARY_EXTENSIONS = frozenset(
     {
@@ -226,9 +254,13 @@ def classify(path: str) -> PathKind:
         return PathKind.BUILD
     if _TEST.search(lower):
         return PathKind.TEST
-    if _DOCS.search(path) or extension in DOC_EXTENSIONS:
+    if _DOCS.search(path):
         return PathKind.DOCS
-    if name in BUILD_FILES or name.startswith("dockerfile") or name.startswith("requirements"):
+    if name in BUILD_FILES or extension in BUILD_EXTENSIONS:
+        return PathKind.BUILD  # before the extensions: CMakeLists.txt is not a text document
+    if extension in DOC_EXTENSIONS:
+        return PathKind.DOCS
+    if name.startswith("dockerfile") or name.startswith("requirements"):
         return PathKind.BUILD
     if _EXAMPLE.search(lower):
         return PathKind.EXAMPLE

@@ -57,6 +57,15 @@ def model(change_type: ChangeType, importance: Importance) -> Analysis:
         ("NEWS.md", PathKind.DOCS),
         ("src/app.py", PathKind.SOURCE),
         ("config/settings.yaml", PathKind.CONFIG),
+        # other ecosystems' build files; a build file under docs/ builds the docs
+        ("sinatra.gemspec", PathKind.BUILD),
+        ("configure.ac", PathKind.BUILD),
+        ("m4/ax_pthread.m4", PathKind.BUILD),
+        ("CMakeLists.txt", PathKind.BUILD),
+        ("cmake/FindZstd.cmake", PathKind.BUILD),
+        (".goreleaser.yaml", PathKind.BUILD),
+        ("docs/Makefile", PathKind.DOCS),
+        ("notes.txt", PathKind.DOCS),
     ],
 )
 def test_path_kinds(path: str, kind: PathKind) -> None:
@@ -181,11 +190,11 @@ def test_a_changelog_only_commit_is_not_read_as_its_entry() -> None:
             "moved",
         ),
         ("src/app.py", "@@ -1 +1 @@\n-return a\n+return b\n", None),
-        # no source: the comments of build and settings files count, a CI workflow's do not
+        # no source: the comments of build, settings and CI files count
         ("Makefile", "@@ -1 +1 @@\n-# a\n+# b\n", "comments"),
         ("Justfile", "@@ -1,2 +1,3 @@\n+# Build the docs\n docs:\n", "comments"),
         ("pyproject.toml", "@@ -1 +1 @@\n-# a\n+b = 1\n", None),
-        (".github/workflows/ci.yml", "@@ -1 +1 @@\n-# a\n+# b\n", None),
+        (".github/workflows/ci.yml", "@@ -1,2 +1 @@\n-    # TODO: drop this\n     runs-on: x\n", "comments"),
     ],
 )  # fmt: skip
 def test_diff_shapes(path: str, patch: str, shape: str | None) -> None:

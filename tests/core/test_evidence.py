@@ -141,3 +141,16 @@ def test_stored_analyses_without_decided_by_still_load() -> None:
     del stored["decided_by"]
 
     assert Analysis.model_validate(stored).decided_by is None
+
+
+def test_a_behaviour_prefix_on_the_build_machinery_only_is_a_build_change() -> None:
+    """`fix:` on a Makefile and a release config changes how it is built: build, medium."""
+    machinery = commit(
+        "fix: address goreleaser build issues",
+        "Makefile",
+        ".goreleaser.yaml",
+        ".github/workflows/release.yml",
+    )
+    result = combine_evidence(said(ChangeType.BUGFIX, Importance.HIGH), machinery)
+    assert (result.change_type, result.importance) == (ChangeType.BUILD, Importance.MEDIUM)
+    assert result.decided_by == DecidedBy(change_type="prefix", importance="prefix")

@@ -115,12 +115,57 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
             ChangeType.CI,
             Importance.LOW,
         ),
-        # deprecating a public API changes the interface
+        # deprecating a public API changes the interface; removing a stray deprecation fixes it
         (
             "Deprecate JsonElement constructor",
             ["src/JsonElement.java"],
             ChangeType.FEATURE,
             Importance.HIGH,
+        ),
+        (
+            "extra: Remove stray deprecation",
+            ["src/multipart.rs"],
+            ChangeType.BUGFIX,
+            Importance.HIGH,
+        ),
+        (
+            "Adding a LoadArchive to the loader",
+            ["pkg/loader.go"],
+            ChangeType.FEATURE,
+            Importance.HIGH,
+        ),
+        (
+            "examples: remove redundant borrows",
+            ["src/form.rs"],
+            ChangeType.REFACTOR,
+            Importance.LOW,
+        ),
+        # "inline" as an option's name is not a speed-up
+        ("Inline the hot loop", ["src/scan.c"], ChangeType.PERFORMANCE, Importance.MEDIUM),
+        ("Remove the --inline-source option", ["src/rdoc.rb"], ChangeType.BUGFIX, Importance.HIGH),
+        # the toolchain and the dependencies
+        ("Drop activesupport dependency", ["lib/capture.rb"], ChangeType.BUILD, Importance.MEDIUM),
+        ("Update MSRV for all crates to 1.75", ["src/lib.rs"], ChangeType.BUILD, Importance.MEDIUM),
+        (
+            "examples: Update to diesel-async 0.6",
+            ["src/main.rs"],
+            ChangeType.BUILD,
+            Importance.MEDIUM,
+        ),
+        # a release named by its version, with or without its PR number
+        (
+            "4.1.0 release (#2063)",
+            ["CHANGELOG.md", "lib/version.rb"],
+            ChangeType.CHORE,
+            Importance.LOW,
+        ),
+        ("2.0.2 release", ["lib/version.rb"], ChangeType.CHORE, Importance.LOW),
+        # a fix prefix on the build machinery only: a build change
+        (
+            "fix: address goreleaser build issues",
+            ["Makefile", ".goreleaser.yaml", ".github/workflows/release.yml"],
+            ChangeType.BUILD,
+            Importance.MEDIUM,
         ),
         (
             "printer: slightly simplify code",
@@ -164,3 +209,12 @@ def test_commit_without_files() -> None:
     analysis = heuristic_analysis(commit("fix: something"), "zh-CN")
     assert analysis.impact_scope == []
     assert analysis.summary
+
+
+def test_an_advisory_id_anywhere_in_the_message_is_security() -> None:
+    """A CVE named only in the body makes a fix a security change; a subject alone does not."""
+    body = "Limit recursive object merge depth\n\nThis prevents a stack overflow (CVE-2026-43012)."
+    advisory = heuristic_analysis(commit(body, "src/jv.c"), "en")
+    plain = heuristic_analysis(commit("Limit recursive object merge depth", "src/jv.c"), "en")
+    assert (advisory.change_type, advisory.importance) == (ChangeType.SECURITY, Importance.HIGH)
+    assert plain.change_type is not ChangeType.SECURITY
