@@ -137,9 +137,9 @@ _KEYWORDS = (
     # 1.75", "examples: Update to diesel-async 0.6"
     (
         re.compile(
-            r"\b(msrv|minimum supported \w+ version)\b"
+            r"\b(msrv|minimum (supported )?\w+ version)\b"
             r"|\b(drop|remove|add|bump|update|upgrade|replace)s?\b.*\bdependenc(y|ies)\b"
-            r"|\b(update|upgrade|bump)s?\s+(\S+\s+)?to\s+[\w.-]+\s+v?\d+(\.\d+)+\b",
+            r"|\b(update|upgrade|bump)s?\s+(\S+\s+)?to\s+(?!version\b)[\w.-]+\s+v?\d+(\.\d+)+\b",
             re.I,
         ),
         ChangeType.BUILD,
@@ -173,7 +173,7 @@ _KEYWORDS = (
 # A release commit: a version as the whole subject ("v2.8.1", "grep-0.4.0", "changelog: 14.1.1",
 # "4.1.0 release (#2063)").
 RELEASE = re.compile(
-    r"^(release\b.*|bump version.*"
+    r"^(release\b.*|bump(ed)? (to )?version.*"
     r"|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?(\s+release)?(\s+\(#\d+\))?)$",
     re.I,
 )
@@ -583,7 +583,7 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         # says, no behaviour can have changed
         change_type, type_signal = ChangeType.DOCS, "diff"
     elif verdict is not None and not signals.breaking:
-        if verdict[0] is not ChangeType.DOCS and formatting_only(commit.subject):
+        if verdict[0] is ChangeType.BUILD and formatting_only(commit.subject):
             change_type, type_signal = ChangeType.STYLE, "message"
         else:
             change_type, type_signal = verdict[0], "paths"

@@ -90,7 +90,7 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         # only comments changed, in code or in build files: nothing that runs can change
         return ChangeType.DOCS, "diff"
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
-        if verdict[0] is not ChangeType.DOCS and formatting_only(commit.subject):
+        if verdict[0] is ChangeType.BUILD and formatting_only(commit.subject):
             return ChangeType.STYLE, "message"
         return verdict[0], "paths"
     if (prefixed := prefix_type(signals)) is not None:

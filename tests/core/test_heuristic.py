@@ -152,7 +152,32 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
             ChangeType.BUILD,
             Importance.MEDIUM,
         ),
+        (
+            "Require Ruby 2.7.8 as minimum Ruby version",
+            ["Gemfile", ".rubocop.yml"],
+            ChangeType.BUILD,
+            Importance.MEDIUM,
+        ),
+        # a formatting word beats build files, not tests or workflows
+        (
+            "Fix localization test for time formatting",
+            ["tests/shtest"],
+            ChangeType.TEST,
+            Importance.LOW,
+        ),
+        (
+            "ci: check the examples with rustfmt",
+            [".github/workflows/CI.yml"],
+            ChangeType.CI,
+            Importance.LOW,
+        ),
         # a release named by its version, with or without its PR number
+        (
+            "Bump to version v4.2 (#32102)",
+            ["internal/version/version.go"],
+            ChangeType.CHORE,
+            Importance.LOW,
+        ),
         (
             "4.1.0 release (#2063)",
             ["CHANGELOG.md", "lib/version.rb"],
