@@ -57,6 +57,7 @@ def create_app(config: Settings | Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(metrics.blueprint)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_down)
+    app.wsgi_app = intake.FastPath(app)  # type: ignore[method-assign]
     return app
 
 
@@ -65,4 +66,6 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 
 
 def _database_down(error: OperationalError) -> ResponseReturnValue:
-    return jsonify({"error": "the database is unavailable; GitHub can redeliver later"}), 503
+    from webhook.intake import DATABASE_DOWN
+
+    return jsonify(DATABASE_DOWN), 503

@@ -361,3 +361,82 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
     assert Path(f"{path}-wal").stat().st_size < written
     assert connection.execute("SELECT count(*) FROM t").fetchone()[0] == 40_000
     connection.close()
+
+
+def _environ(body: bytes, **extra: str) -> dict[str, Any]:
+    """A WSGI environ for a signed push, as gunicorn builds it."""
+    import io
+
+    from commit_digest.signature import sign
+
+    from conftest import SECRET
+
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/webhooks/github",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "CONTENT_TYPE": "application/json; charset=utf-8",
+        "HTTP_X_GITHUB_EVENT": "push",
+        "HTTP_X_GITHUB_DELIVERY": f"fast-{time.monotonic_ns()}",
+        "HTTP_X_HUB_SIGNATURE_256": sign(body, SECRET),
+        **extra,
+    }
+
+
+def _call(app: Any, environ: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    statuses: list[str] = []
+    body = b"".join(app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
+    return statuses[0], json.loads(body)
+
+
+def test_a_delivery_with_a_length_skips_flask_a_chunked_one_goes_through_it(app: Any) -> None:
+    """Flask builds no request for a delivery with a Content-Length; a chunked one gets Flask's
+    view, and both are recorded alike."""
+    from flask import request_started
+
+    repo = "acme/fast"
+    started: list[object] = []
+
+    def seen(sender: object, **extra: object) -> None:
+        started.append(sender)
+
+    body = json.dumps(payloads.push(repo, [payloads.commit(repo, "f1", "fix: a")])).encode()
+    chunked = json.dumps(payloads.push(repo, [payloads.commit(repo, "f2", "fix: b")])).encode()
+    with request_started.connected_to(seen, app):
+        fast = _call(app, _environ(body, CONTENT_LENGTH=str(len(body))))
+        assert started == []
+        slow = _call(app, _environ(chunked, HTTP_TRANSFER_ENCODING="chunked"))
+        assert len(started) == 1
+    assert (fast[0], fast[1]["new"]) == ("202 Accepted", 1)
+    assert (slow[0], slow[1]["new"]) == ("202 ACCEPTED", 1)
+
+
+def test_a_body_shorter_than_its_length_is_a_clear_400(app: Any) -> None:
+    """A client that hangs up mid-body gets one line, not a signature failure or a 500."""
+    body = b'{"zen": "short"}'
+    status, answer = _call(app, _environ(body, CONTENT_LENGTH=str(len(body) + 10)))
+    assert status == "400 Bad Request"
+    assert answer == {"error": "the body ended before its Content-Length"}
+
+
+def test_an_unexpected_error_is_a_json_500_and_logged(
+    app: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug in a handler answers as Flask would (JSON 500) and leaves its traceback in the log."""
+    import webhook.intake
+
+    def broken(*_: object) -> Any:
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setattr(webhook.intake, "handler_for", lambda event: broken)
+    body = b'{"zen": "x"}'
+    status, answer = _call(app, _environ(body, CONTENT_LENGTH=str(len(body))))
+    assert status == "500 Internal Server Error"
+    assert "error" in answer
+    logged = capsys.readouterr()
+    assert "handler bug" in logged.out + logged.err
