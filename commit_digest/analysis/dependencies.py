@@ -23,7 +23,9 @@ _DEV_WORDS = re.compile(
 # "Updates `com.google.truth:truth` from 1.1.5 to 1.2.0".
 _BUMPED = re.compile(
     r"\b(?:bumps?|updates?|upgrades?)\s+(?:the\s+)?\[?`?(?P<name>[@\w./:-]+?)`?\]?(?:\([^)]*\))?"
-    r"\s+from\s",
+    r"\s+from\s"
+    # renovate's: "Update dependency com.google.devtools.ksp:symbol-processing-gradle-plugin to v2"
+    r"|\bupdate dependency\s+`?(?P<renovated>[@\w./:-]+?)`?\s+to\s",
     re.I,
 )
 # Tools for testing, linting, formatting and type-checking, and build plugins: what a developer
@@ -64,7 +66,7 @@ def dev_only(commit: CommitInput) -> bool:
 
 def _all_dev_tools(message: str) -> bool:
     """Whether the message names what it bumps, and every name is a developer tool."""
-    names = [match["name"] for match in _BUMPED.finditer(message)]
+    names = [match["name"] or match["renovated"] for match in _BUMPED.finditer(message)]
     return bool(names) and all(_DEV_TOOL.match(name.rsplit(":", 1)[-1]) for name in names)
 
 

@@ -55,7 +55,6 @@ SCOPE_TYPES = {
     "deps-dev": ChangeType.BUILD,
     "dev-deps": ChangeType.BUILD,
     "dependencies": ChangeType.BUILD,
-    "build": ChangeType.BUILD,
 }
 # Types a scope does not override: what they say is never only about the scope's area.
 _OVER_SCOPE = frozenset({ChangeType.REVERT, ChangeType.SECURITY, ChangeType.PERFORMANCE})
@@ -103,7 +102,8 @@ _KEYWORDS = (
     ),
     (
         re.compile(
-            r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling|readme|changelog)\b",
+            r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling|readme|changelog"
+            r"|(broken|dead|outdated) links?)\b",
             re.I,
         ),
         ChangeType.DOCS,
@@ -112,7 +112,9 @@ _KEYWORDS = (
     # type-checker upkeep ("Fixed mypy error"): nothing users run changes
     (
         re.compile(
-            r"\b(mypy|pyright|type[- ]check(er|ing)?|type hints?|type annotations?)\b", re.I
+            r"\b(mypy|pyright|phpstan|psalm|type[- ]check(er|ing)?|type hints?"
+            r"|type annotations?)\b",
+            re.I,
         ),
         ChangeType.CHORE,
     ),
@@ -154,8 +156,8 @@ _KEYWORDS = (
     ),
     (
         re.compile(
-            r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused|dead code"
-            r"|move|extract|split|tidy|reorgani[sz]e|misc|redundant)",
+            r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused"
+            r"|dead (\S+ ){0,2}code|move|extract|split|tidy|reorgani[sz]e|misc|redundant)",
             re.I,
         ),
         ChangeType.REFACTOR,

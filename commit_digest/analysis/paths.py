@@ -104,6 +104,7 @@ BUILD_FILES = frozenset(
         "meson.options",
         ".goreleaser.yml",
         ".goreleaser.yaml",
+        "libs.versions.toml",  # Gradle's version catalog
     }
 )
 # Build files by extension: package specs, project files, autoconf and CMake macros.
@@ -181,6 +182,9 @@ _TEST = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing|testdata|e2e)(/|$)|(^|/)test_[^/]*$|_test\.\w+$"
     r"|\.(test|spec)\.\w+$|(^|/)conftest\.py$"
 )
+# Kotlin and Gradle test source sets, by their camel-cased names: src/commonTest/, src/jvmTest/,
+# src/androidUnitTest/ (not src/latest/).
+_TEST_SOURCE_SET = re.compile(r"(^|/)src/[a-z][A-Za-z0-9]*Test/")
 _VENDORED = re.compile(
     r"(^|/)(vendor|vendored|third_party|third-party|node_modules|external|deps)/"
 )
@@ -195,6 +199,8 @@ _CI = re.compile(
 )
 _DOCS = re.compile(
     r"(^|/)(docs?|documentation|site)/"
+    # what a repository shows people: funding, issue and pull-request templates
+    r"|^\.github/(funding\.ya?ml|issue_template/|pull_request_template)"
     r"|(^|/)(README|CHANGELOG|CHANGES|NEWS|HISTORY|RELEASE[-_]?NOTES|CONTRIBUTING|LICENSE|NOTICE"
     r"|AUTHORS|CODEOWNERS)[^/]*$",
     re.IGNORECASE,
@@ -207,8 +213,12 @@ _TOOLING = re.compile(
     r"|\.(prettier|eslint)ignore|eslint\.config\.[cm]?[jt]s|biome\.jsonc?|\.clang-(format|tidy)"
     r"|\.?rustfmt\.toml|\.?clippy\.toml|\.golangci\.ya?ml|\.codespellrc|\.coveragerc"
     r"|codecov\.ya?ml|\.codecov\.ya?ml|pytest\.ini|karma\.conf\.[cm]?js"
-    r"|(jest|vitest|playwright|cypress)\.config\.[cm]?[jt]s|\.readthedocs\.ya?ml)$"
+    r"|(jest|vitest|playwright|cypress)\.config\.[cm]?[jt]s|\.readthedocs\.ya?ml|\.yamllint(\.ya?ml)?"
+    r"|(phpstan|psalm)(-baseline)?\.(neon|xml)(\.dist)?|phpunit\.xml(\.dist)?|\.php-cs-fixer(\.dist)?\.php"
+    r"|gradlew(\.bat)?|mvnw(\.cmd)?)$"
     r"|(^|/)\.(vscode|idea|devcontainer)/"
+    # the build tool's own launcher, pinned in the repository (gradle wrapper, maven wrapper)
+    r"|(^|/)(gradle|\.mvn)/wrapper/"
 )
 # Automation of the repository itself: dependency bots are configured beside the workflows.
 _REPO_BOTS = re.compile(r"^\.github/(dependabot\.ya?ml|renovate\.json5?)$|^renovate\.json5?$")
@@ -252,7 +262,7 @@ def classify(path: str) -> PathKind:
         return PathKind.SOURCE
     if _CHART_META.search(path) or _REQUIREMENTS.search(lower):
         return PathKind.BUILD
-    if _TEST.search(lower):
+    if _TEST.search(lower) or _TEST_SOURCE_SET.search(path):
         return PathKind.TEST
     if _DOCS.search(path):
         return PathKind.DOCS

@@ -68,6 +68,9 @@ def bump(message: str, *changes: tuple[str, str | None]) -> CommitInput:
         # it says production for a Maven test library: the name tells
         (DEPENDABOT.format(name="com.google.truth:truth", kind="direct:production"), [("pom.xml", None)], True),
         ("Bump junit-jupiter from 5.9 to 5.10", [("build.gradle", None)], True),
+        # renovate names it without a "from"
+        ("Update dependency com.google.devtools.ksp:symbol-processing-gradle-plugin to v2", [("gradle/libs.versions.toml", None)], True),
+        ("Update dependency com.squareup.okio:okio to v3.9", [("gradle/libs.versions.toml", None)], False),
         ("Bump eslint and prettier", [("package.json", None)], False),  # no "from": names unknown
         ("chore: upgrade dev deps", [("package.json", None), ("pnpm-lock.yaml", None)], True),
         # the manifest's sections
