@@ -117,7 +117,7 @@ SPEC = Spec(
         Shown("real_redis_cpu_per_delivery_ms", "real app: Redis CPU per delivery"),
         Shown("cost_total_ms", "in-process: app CPU per delivery (no gunicorn, no HTTP)"),
         *(Shown(_cost_key(label), f"in-process: {label}") for label in COST_STAGES),
-        Shown("cost_rest_ms", "in-process: rest (Flask, routing, the JSON answer)"),
+        Shown("cost_rest_ms", "in-process: rest (the WSGI layer, headers, the JSON answer)"),
         Shown("real_wrk_cpu_pct", "real run: wrk's CPU (% of one core)"),
         Shown("bare_wrk_cpu_pct", "bare run: wrk's CPU (% of one core)"),
         Shown("real_deliveries_recorded", "real app: deliveries in the database"),
@@ -532,7 +532,8 @@ def notes(f: dict[str, float]) -> list[str]:
                 for label in COST_STAGES
                 if not label.startswith(" ")
             )
-            + f", and Flask, routing and the JSON answer {f.get('cost_rest_ms', 0.0):.2f} ms."
+            + ", and the WSGI layer, headers and the JSON answer "
+            + f"{f.get('cost_rest_ms', 0.0):.2f} ms."
         )
     if real < 1000:
         floor = f.get("bare_web_cpu_per_delivery_ms", 0.0) + pg + rd
