@@ -16,15 +16,15 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
 from werkzeug.exceptions import InternalServerError, RequestEntityTooLarge
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
 from commit_digest.intake import DeliveryInfo, quarantine
 from commit_digest.push import PayloadError
 from commit_digest.runtime import Runtime
 from commit_digest.signature import verify_signature
 from webhook.events import handler_for
 from webhook.payloads import BodyError, decode_body
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 log = structlog.get_logger("webhook")
 blueprint = Blueprint("intake", __name__)
