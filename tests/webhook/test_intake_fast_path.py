@@ -425,18 +425,28 @@ def test_a_body_shorter_than_its_length_is_a_clear_400(app: Any) -> None:
 
 
 def test_an_unexpected_error_is_a_json_500_and_logged(
-    app: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A bug in a handler answers as Flask would (JSON 500) and leaves its traceback in the log."""
+    """A bug in a handler answers as Flask would (JSON 500) and is logged with its traceback."""
     import webhook.intake
 
     def broken(*_: object) -> Any:
         raise RuntimeError("handler bug")
 
+    logged: list[tuple[str, BaseException | None]] = []
+
+    class Recorder:
+        def exception(self, event: str) -> None:
+            import sys
+
+            logged.append((event, sys.exc_info()[1]))
+
     monkeypatch.setattr(webhook.intake, "handler_for", lambda event: broken)
+    monkeypatch.setattr(webhook.intake, "log", Recorder())
     body = b'{"zen": "x"}'
     status, answer = _call(app, _environ(body, CONTENT_LENGTH=str(len(body))))
     assert status == "500 Internal Server Error"
     assert "error" in answer
-    logged = capsys.readouterr()
-    assert "handler bug" in logged.out + logged.err
+    assert [(event, str(error)) for event, error in logged] == [
+        ("webhook.request.failed", "handler bug")
+    ]
