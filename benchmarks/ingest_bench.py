@@ -8,7 +8,6 @@ the database must hold every delivery and its commits, and Redis the queued anal
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -363,22 +362,7 @@ def in_process_app(
 
     def deliver(index: int) -> None:
         signature, body = deliveries[index]
-        data = body.encode()
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/webhooks/github",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(data),
-            "wsgi.errors": sys.stderr,
-            "CONTENT_LENGTH": str(len(data)),
-            "CONTENT_TYPE": "application/json",
-            "HTTP_X_GITHUB_EVENT": "push",
-            "HTTP_X_GITHUB_DELIVERY": f"{tag}-{index}",
-            "HTTP_X_HUB_SIGNATURE_256": signature,
-        }
+        environ = payloads.wsgi_environ(body.encode(), signature, f"{tag}-{index}")
         statuses: list[str] = []
         b"".join(app.wsgi_app(environ, lambda status, headers: statuses.append(status)))
         if not statuses[0].startswith("202"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,3 +105,25 @@ def push(
 
 def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload).encode()
+
+
+def wsgi_environ(
+    body: bytes, signature: str, delivery: str, *, event: str = "push", **extra: str
+) -> dict[str, Any]:
+    """A signed delivery as gunicorn hands it to the app: a WSGI environ with its body."""
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/webhooks/github",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json",
+        "HTTP_X_GITHUB_EVENT": event,
+        "HTTP_X_GITHUB_DELIVERY": delivery,
+        "HTTP_X_HUB_SIGNATURE_256": signature,
+        **extra,
+    }

@@ -364,28 +364,21 @@ def test_the_wal_starts_over_under_steady_writes(tmp_path: Path) -> None:
 
 
 def _environ(body: bytes, **extra: str) -> dict[str, Any]:
-    """A WSGI environ for a signed push, as gunicorn builds it."""
-    import io
-
+    """A WSGI environ for a signed push, as gunicorn builds it (no Content-Length unless given)."""
     from commit_digest.signature import sign
 
     from conftest import SECRET
 
-    return {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/webhooks/github",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": io.StringIO(),
-        "CONTENT_TYPE": "application/json; charset=utf-8",
-        "HTTP_X_GITHUB_EVENT": "push",
-        "HTTP_X_GITHUB_DELIVERY": f"fast-{time.monotonic_ns()}",
-        "HTTP_X_HUB_SIGNATURE_256": sign(body, SECRET),
+    environ = payloads.wsgi_environ(
+        body,
+        sign(body, SECRET),
+        f"fast-{time.monotonic_ns()}",
+        CONTENT_TYPE="application/json; charset=utf-8",
         **extra,
-    }
+    )
+    if "CONTENT_LENGTH" not in extra:
+        del environ["CONTENT_LENGTH"]
+    return environ
 
 
 def _call(app: Any, environ: dict[str, Any]) -> tuple[str, dict[str, Any]]:
