@@ -110,6 +110,16 @@ SPEC = Spec(
         Shown("bare_p50_ms", "bare app: p50 latency"),
         Shown("bare_p99_ms", "bare app: p99 latency"),
         Shown("real_to_bare_ratio", "throughput ratio real/bare"),
+        Shown(
+            "floor_deliveries_per_s",
+            "floor app (signature, one INSERT, one LPUSH, on PostgreSQL): deliveries/s",
+            "bare_deliveries_per_s",
+        ),
+        Shown("floor_p99_ms", "floor app: p99 latency", "bare_p99_ms"),
+        Shown("floor_to_bare_ratio", "throughput ratio floor/bare"),
+        Shown("real_to_floor_ratio", "throughput ratio real/floor"),
+        Shown("floor_web_cpu_per_delivery_ms", "floor app: gunicorn CPU per delivery"),
+        Shown("floor_postgres_cpu_per_delivery_ms", "floor app: PostgreSQL CPU per delivery"),
         Shown("real_web_cpu_per_delivery_ms", "real app: gunicorn CPU per delivery"),
         Shown("bare_web_cpu_per_delivery_ms", "bare app: gunicorn CPU per delivery"),
         Shown("real_postgres_cpu_per_delivery_ms", "real app: PostgreSQL CPU per delivery"),
@@ -455,6 +465,8 @@ def run() -> dict[str, float]:
         }
         settle_writes()  # what earlier benchmarks wrote, before the bare run (no writes)
         _measure("bare", "benchmarks.bare_app:create_app()", env, workdir, wrk, figures)
+        # the signature check, one committed INSERT and one LPUSH: the least the guarantee costs
+        _measure("floor", "benchmarks.floor_app:create_app()", env, workdir, wrk, figures)
         real = _measure("real", "webhook:create_app()", env, workdir, wrk, figures)
         answered = real.requests - real.not_202 + int(figures["real_warmup_requests"])
         _verify("real", database_url, prefix, figures, answered, real.wraps)
@@ -467,6 +479,12 @@ def run() -> dict[str, float]:
         lite = _measure("sqlite", "webhook:create_app()", sqlite_env, workdir, wrk, figures)
         answered = lite.requests - lite.not_202 + int(figures["sqlite_warmup_requests"])
         _verify("sqlite", sqlite_url, sqlite_prefix, figures, answered, lite.wraps)
+    figures["floor_to_bare_ratio"] = figures["floor_deliveries_per_s"] / max(
+        figures["bare_deliveries_per_s"], 1e-9
+    )
+    figures["real_to_floor_ratio"] = figures["real_deliveries_per_s"] / max(
+        figures["floor_deliveries_per_s"], 1e-9
+    )
     for label in ("real", "sqlite"):
         figures[f"{label}_to_bare_ratio"] = figures[f"{label}_deliveries_per_s"] / max(
             figures["bare_deliveries_per_s"], 1e-9
@@ -558,6 +576,20 @@ def notes(f: dict[str, float]) -> list[str]:
             f"{bare_web:.2f} ms, {verdict}. The ratio sets a committed transaction per delivery "
             "against an app that does nothing; it moves with the bare app's rate, which is "
             "itself sensitive to other load on the machine."
+        )
+    if "floor_to_bare_ratio" in f:
+        floor_ratio = f["floor_to_bare_ratio"]
+        out.append(
+            f"The floor app — a bare WSGI callable that only checks the signature, commits one "
+            f"INSERT and sends one LPUSH — served {f.get('floor_deliveries_per_s', 0.0):,.0f}/s "
+            f"in the same run, {floor_ratio:.2f}× the bare app"
+            + (
+                ": below 0.5 itself, so no intake that commits before it answers reaches 0.5 "
+                f"with {WEB_WORKERS} sync workers on this machine. "
+                if floor_ratio < 0.5
+                else ". "
+            )
+            + f"The real app served {f.get('real_to_floor_ratio', 0.0):.2f}× the floor."
         )
     if f.get("real_repeated_bodies", 0):
         out.append(
