@@ -18,8 +18,11 @@ from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.paths import NOISE, PathKind, classify
 from report.schema import Analysis, ChangeType, DecidedBy, Importance, Signal
 
+# After a scope the colon may be missing ("fix(deps) serve-static@2.0.0"): the parentheses
+# still mark the prefix.
 CONVENTIONAL = re.compile(
-    r"^(?P<type>[a-zA-Z]+)(\((?P<scope>[^)]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$"
+    r"^(?P<type>[a-zA-Z]+)(\((?P<scope>[^)]*)\))?(?P<bang>!)?(?(scope)(:\s*|\s+)|:\s*)"
+    r"(?P<desc>.+)$"
 )
 PREFIX_TYPES = {
     "feat": ChangeType.FEATURE,
@@ -36,6 +39,7 @@ PREFIX_TYPES = {
     "tests": ChangeType.TEST,
     "build": ChangeType.BUILD,
     "deps": ChangeType.BUILD,
+    "dep": ChangeType.BUILD,
     "ci": ChangeType.CI,
     "chore": ChangeType.CHORE,
     "security": ChangeType.SECURITY,
@@ -89,17 +93,20 @@ RUNTIME_TYPES = frozenset(
 )
 # Words of the subject (after any ``area:`` label), first match wins: the narrow kinds of
 # change before the broad ones, so "Fix typo in docs" is docs and "Fix flaky test" a test.
+_FORMATTING = re.compile(
+    r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style"
+    r"|gofmt|rustfmt|prettier)\b",
+    re.I,
+)
+_LINTER = re.compile(
+    r"\b(clippy|rubocop|cops|eslint|flake8|pylint|golangci-lint|linters?|lints?)\b", re.I
+)
 _KEYWORDS = (
     (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
     (re.compile(r"^revert\b", re.I), ChangeType.REVERT),
-    (
-        re.compile(
-            r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style"
-            r"|gofmt|rustfmt|prettier)\b",
-            re.I,
-        ),
-        ChangeType.STYLE,
-    ),
+    (_FORMATTING, ChangeType.STYLE),
+    # a linter's rules and what they ask for ("Suppress a clippy eq_op", "Configure new cops")
+    (_LINTER, ChangeType.STYLE),
     (
         re.compile(
             r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling|readme|changelog"
@@ -223,10 +230,17 @@ class Signals:
     files: int
     # every dependency it changes is for developing the project (dependencies.py)
     dev_only: bool = False
+    # the subject names a dependency update and a manifest or lockfile changed
+    bump: bool = False
 
     @property
     def touches_source(self) -> bool:
         return bool(self.kinds[PathKind.SOURCE])
+
+    @property
+    def adapts_runtime(self) -> bool:
+        """A runtime dependency update that changes the source to fit it: what runs changes."""
+        return self.bump and not self.dev_only and self.touches_source
 
     @property
     def touches_code(self) -> bool:
@@ -278,6 +292,7 @@ def read_signals(commit: CommitInput) -> Signals:
         deletions=sum(change.deletions or 0 for change in commit.files),
         files=max(commit.files_total, len(commit.files)),
         dev_only=(builds or prefix_type is ChangeType.BUILD) and dev_only(commit),
+        bump=builds and names_bump(commit.subject),
     )
 
 
@@ -345,7 +360,91 @@ def formatting_only(subject: str) -> bool:
 
     That holds whatever files it touches; a bump of a formatter ("Bump prettier") does not.
     """
-    return message_type(subject) is ChangeType.STYLE and not _BUMP.search(subject)
+    return (
+        message_type(subject) is ChangeType.STYLE
+        and bool(_FORMATTING.search(subject))
+        and not _BUMP.search(subject)
+    )
+
+
+def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
+    """The type the message names where it beats the paths' verdict, else None.
+
+    A formatter's autofix of build files is style; a runtime dependency raised for a published
+    advisory ("fix(security): CVE-2021-28834" on a gemspec) is security, a development-only one
+    stays build; a linter's rule silenced or applied in tests is style.
+    """
+    verdict = signals.path_verdict
+    if verdict is None:
+        return None
+    if verdict[0] is ChangeType.BUILD:
+        if formatting_only(commit.subject):
+            return ChangeType.STYLE
+        if _ADVISORY.search(commit.message) and not signals.dev_only:
+            return ChangeType.SECURITY
+    if verdict[0] is ChangeType.TEST and _LINTER.search(commit.subject):
+        return ChangeType.STYLE
+    return None
+
+
+# A dependency update named by the subject (after any prefix): "update werkzeug", "dep: upgrade
+# cel-go", "chore: update quic-go to v0.48.0" — not "Update version", "Update docs".
+_BUMP_SUBJECT = re.compile(
+    r"^(update|upgrade|bump)s?\s+(?:the\s+)?+(?:dependency\s+|dependencies\s+)?+"
+    r"(?!(version|docs?|readme|changelog|copyright|licen[cs]e|tests?|ci|examples?)\b)"
+    r"[@\w`][\w@./`-]*",
+    re.I,
+)
+# Prefixes a dependency update's own subject overrides: none, or ones that name no other kind.
+_BUMP_PREFIXES = frozenset({None, ChangeType.CHORE, ChangeType.BUILD})
+
+
+def names_bump(subject: str) -> bool:
+    """Whether ``subject`` says the commit updates a dependency."""
+    match = CONVENTIONAL.match(subject)
+    return bool(_BUMP_SUBJECT.match(match["desc"] if match else subject))
+
+
+def bump_type(signals: Signals) -> ChangeType | None:
+    """Build for a dependency update that also adapts the code to it, unless a prefix says more.
+
+    The paths alone do not settle it (source changed with the manifest); the subject and the
+    manifest together do: "chore: update quic-go to v0.48.0" on go.mod and the proxy's code.
+    """
+    return ChangeType.BUILD if signals.bump and signals.prefix_type in _BUMP_PREFIXES else None
+
+
+# A version number in a file that holds nothing else: version.rb, _version.py, VERSION.
+_VERSION_FILE = re.compile(r"(^|/)(_{0,2}version(\.\w+)?|version\.txt)$", re.I)
+_VERSION_NUMBER = re.compile(r"\d+\.\d+(\.\d+)?")
+
+
+def release_by_diff(commit: CommitInput) -> bool:
+    """Whether the diff is a release made by hand: a version file's number moves, a changelog
+    records it, and everything else is documentation (the release post, the docs' version)."""
+    if not any(_CHANGELOG.search(change.path) for change in commit.files):
+        return False
+    versions = 0
+    for change in commit.files:
+        if _VERSION_FILE.search(change.path):
+            lines = _changed_lines(change.patch)
+            if not lines or len(lines) > 4 or not all(_VERSION_NUMBER.search(t) for t in lines):
+                return False
+            versions += 1
+        elif classify(change.path) is not PathKind.DOCS:
+            return False
+    return versions > 0
+
+
+def _changed_lines(patch: str | None) -> list[str]:
+    """The added and removed lines of a patch, blank ones left out."""
+    if patch is None:
+        return []
+    return [
+        line[1:]
+        for line in patch.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---")) and line[1:].strip()
+    ]
 
 
 # A published vulnerability's id, anywhere in the message ("… fixing CVE-2026-4312").
@@ -557,6 +656,8 @@ def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance |
         return Importance.LOW
     if change_type is ChangeType.BUILD and signals.dev_only:
         return Importance.LOW
+    if change_type is ChangeType.BUILD and signals.adapts_runtime:
+        return Importance.HIGH
     if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
         return Importance.MEDIUM
     if change_type in RUNTIME_TYPES:
@@ -580,15 +681,19 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
     if RELEASE_COMMIT.match(commit.subject):
         # a release tool's commit: housekeeping whatever it touches
         change_type, type_signal = ChangeType.CHORE, "message"
+    elif release_by_diff(commit):
+        change_type, type_signal = ChangeType.CHORE, "diff"
     elif shape == "comments" and prefix_backed(signals) not in _COMMENT_TYPES:
         # only comments changed, in code or in build files: whatever the prefix or the model
         # says, no behaviour can have changed
         change_type, type_signal = ChangeType.DOCS, "diff"
     elif verdict is not None and not signals.breaking:
-        if verdict[0] is ChangeType.BUILD and formatting_only(commit.subject):
-            change_type, type_signal = ChangeType.STYLE, "message"
+        if (said := over_paths(commit, signals)) is not None:
+            change_type, type_signal = said, "message"
         else:
             change_type, type_signal = verdict[0], "paths"
+    elif (bumped := bump_type(signals)) is not None:
+        change_type, type_signal = bumped, "message"
     elif (backed := prefix_backed(signals)) is not None:
         change_type, type_signal = backed, "prefix"
     elif signals.prefix_type is None and RELEASE.match(commit.subject):

@@ -10,11 +10,13 @@ from commit_digest.analysis.evidence import (
     RELEASE_COMMIT,
     RUNTIME_TYPES,
     Signals,
+    bump_type,
     changelog_type,
     diff_shape,
-    formatting_only,
+    over_paths,
     prefix_type,
     read_signals,
+    release_by_diff,
     words_type,
 )
 from commit_digest.analysis.inputs import CommitInput, FileChange
@@ -85,14 +87,18 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
     if (signals.prefix_type is None and RELEASE.match(subject)) or RELEASE_COMMIT.match(subject):
         # a release: housekeeping whatever it touches (the changelog, the version's files)
         return ChangeType.CHORE, "message"
+    if release_by_diff(commit):
+        return ChangeType.CHORE, "diff"
     shape = diff_shape(commit)
     if shape == "comments" and signals.prefix_type not in _COMMENT_PREFIXES:
         # only comments changed, in code or in build files: nothing that runs can change
         return ChangeType.DOCS, "diff"
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
-        if verdict[0] is ChangeType.BUILD and formatting_only(commit.subject):
-            return ChangeType.STYLE, "message"
+        if (said := over_paths(commit, signals)) is not None:
+            return said, "message"
         return verdict[0], "paths"
+    if (bumped := bump_type(signals)) is not None:
+        return bumped, "message"
     if (prefixed := prefix_type(signals)) is not None:
         return prefixed, "prefix"
     if subject.lower().startswith("merge "):
@@ -127,6 +133,8 @@ def _importance(change_type: ChangeType, signals: Signals, has_files: bool) -> I
         return verdict[1]
     if change_type is ChangeType.CI or (change_type is ChangeType.BUILD and signals.dev_only):
         return Importance.LOW
+    if change_type is ChangeType.BUILD and signals.adapts_runtime:
+        return Importance.HIGH
     if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
         return Importance.MEDIUM
     if change_type in RUNTIME_TYPES:

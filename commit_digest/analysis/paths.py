@@ -196,6 +196,9 @@ _MINIFIED = re.compile(r"\.min\.(js|css)$|\.(js|css)\.map$|-bundle\.js$")
 _TYPES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")
 _CI = re.compile(
     r"^ci/|^\.github/(workflows|actions)/|^\.gitlab-ci\.yml$|^\.circleci/|^\.buildkite/|^Jenkinsfile$|^\.ci/|^azure-pipelines\.yml$|^\.travis\.yml$"
+    # the other hosted CI services' settings, by the names they read
+    r"|^\.?appveyor\.ya?ml$|^\.drone\.ya?ml$|^bitbucket-pipelines\.yml$|^\.cirrus\.ya?ml$"
+    r"|^\.woodpecker(\.ya?ml$|/)|^\.semaphore/"
 )
 _DOCS = re.compile(
     r"(^|/)(docs?|documentation|site)/"
@@ -215,7 +218,10 @@ _TOOLING = re.compile(
     r"|codecov\.ya?ml|\.codecov\.ya?ml|pytest\.ini|karma\.conf\.[cm]?js"
     r"|(jest|vitest|playwright|cypress)\.config\.[cm]?[jt]s|\.readthedocs\.ya?ml|\.yamllint(\.ya?ml)?"
     r"|(phpstan|psalm)(-baseline)?\.(neon|xml)(\.dist)?|phpunit\.xml(\.dist)?|\.php-cs-fixer(\.dist)?\.php"
-    r"|gradlew(\.bat)?|mvnw(\.cmd)?)$"
+    r"|gradlew(\.bat)?|mvnw(\.cmd)?"
+    # package managers' and toolchain pins for working in the repository (not what installs it)
+    r"|\.npmrc|\.yarnrc(\.ya?ml)?|\.pnpmfile\.c?js|\.nvmrc|\.node-version|\.tool-versions"
+    r"|\.python-version|\.ruby-version|rust-toolchain(\.toml)?)$"
     r"|(^|/)\.(vscode|idea|devcontainer)/"
     # the build tool's own launcher, pinned in the repository (gradle wrapper, maven wrapper)
     r"|(^|/)(gradle|\.mvn)/wrapper/"
@@ -235,6 +241,8 @@ _DEV_REQUIREMENTS = re.compile(
 # A Helm chart's templates and values are what the chart deploys: its runtime.
 _CHART_RUNTIME = re.compile(r"(^|/)charts?/[^/]+/(templates/.+|values\.ya?ml)$")
 _CHART_META = re.compile(r"(^|/)charts?/[^/]+/Chart\.(yaml|lock)$")
+# Cargo's build script sits beside Cargo.toml, never inside src/ (where build.rs is a module).
+_CARGO_BUILD_SCRIPT = re.compile(r"^(?!(.*/)?src/)(.*/)?build\.rs$")
 _EXAMPLE = re.compile(r"(^|/)(examples?|samples?|demos?|recipes|benchmarks?)/")
 
 
@@ -266,7 +274,7 @@ def classify(path: str) -> PathKind:
         return PathKind.TEST
     if _DOCS.search(path):
         return PathKind.DOCS
-    if name in BUILD_FILES or extension in BUILD_EXTENSIONS:
+    if name in BUILD_FILES or extension in BUILD_EXTENSIONS or _CARGO_BUILD_SCRIPT.search(lower):
         return PathKind.BUILD  # before the extensions: CMakeLists.txt is not a text document
     if extension in DOC_EXTENSIONS:
         return PathKind.DOCS

@@ -75,6 +75,16 @@ def model(change_type: ChangeType, importance: Importance) -> Analysis:
         (".github/FUNDING.yml", PathKind.DOCS),
         (".github/ISSUE_TEMPLATE/bug.yml", PathKind.DOCS),
         ("notes.txt", PathKind.DOCS),
+        # the other hosted CI services; package-manager and toolchain pins; Cargo's build script
+        ("appveyor.yml", PathKind.CI),
+        (".drone.yml", PathKind.CI),
+        (".woodpecker/test.yaml", PathKind.CI),
+        (".npmrc", PathKind.TOOLING),
+        (".yarnrc.yml", PathKind.TOOLING),
+        ("rust-toolchain.toml", PathKind.TOOLING),
+        ("build.rs", PathKind.BUILD),
+        ("crates/core/build.rs", PathKind.BUILD),
+        ("src/commands/build.rs", PathKind.SOURCE),
     ],
 )
 def test_path_kinds(path: str, kind: PathKind) -> None:
@@ -288,3 +298,58 @@ def test_a_formatter_bots_fixes_are_style_whatever_they_touch() -> None:
     ):
         assert (made.change_type, made.importance) == (ChangeType.STYLE, Importance.LOW)
     assert heuristic_analysis(bump, "en").change_type is ChangeType.BUILD
+
+
+def _release(*, source_line: bool) -> CommitInput:
+    files = [
+        change(
+            "lib/acme/version.rb",
+            '@@ -1,3 +1,3 @@\n module Acme\n-  VERSION = "2.4.1"\n+  VERSION = "2.4.2"\n end\n',
+        ),
+        change(
+            "History.md",
+            "@@ -1,2 +1,6 @@\n+## 2.4.2\n+\n+### Bug Fixes\n+* Handle empty front matter\n",
+        ),
+        change(
+            "docs/_posts/2.4.2-released.md", "@@ -0,0 +1,2 @@\n+Acme 2.4.2 is out.\n+Upgrade.\n"
+        ),
+    ]
+    if source_line:
+        files.append(
+            change("lib/acme/reader.rb", "@@ -4 +4 @@\n-    read(path)\n+    read(path) || {}\n")
+        )
+    return commit("Add release post for 2.4.2", *files)
+
+
+def test_a_release_made_by_hand_is_a_chore_in_both_chains() -> None:
+    """A version file's number moving, with the changelog and docs saying so, is a release:
+    a chore whatever the changelog's section says — and not when code changes with it."""
+    release = _release(source_line=False)
+    heuristic = heuristic_analysis(release, "en")
+    assert (heuristic.change_type, heuristic.importance) == (ChangeType.CHORE, Importance.LOW)
+    combined = combine_evidence(model(ChangeType.FEATURE, Importance.LOW), release)
+    assert combined.change_type is ChangeType.CHORE
+    for analysed in (heuristic, combined):
+        assert analysed.decided_by is not None
+        assert analysed.decided_by.change_type == "diff"
+    assert heuristic_analysis(_release(source_line=True), "en").change_type is not ChangeType.CHORE
+
+
+def test_a_dependency_update_that_adapts_the_code_is_a_high_build_change_in_both_chains() -> None:
+    """The subject names an update, the manifest moves and the code is adapted to it: build,
+    high (what runs changes); a chore prefix names no other kind, a fix prefix does."""
+    bump = commit(
+        "chore: update tokio to v1.40.0",
+        change("Cargo.toml", '@@ -9 +9 @@\n-tokio = "1.39"\n+tokio = "1.40"\n'),
+        change(
+            "src/net.rs",
+            "@@ -3 +3 @@\n-    let s = TcpStream::connect(a)?;\n+    let s = TcpStream::connect(&a)?;\n",
+        ),
+    )
+    for analysed in (
+        heuristic_analysis(bump, "en"),
+        combine_evidence(model(ChangeType.CHORE, Importance.LOW), bump),
+    ):
+        assert (analysed.change_type, analysed.importance) == (ChangeType.BUILD, Importance.HIGH)
+    fixed = commit("fix: update the socket call", *bump.files)
+    assert heuristic_analysis(fixed, "en").change_type is ChangeType.BUGFIX

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from commit_digest.analysis.evidence import names_bump
 from commit_digest.analysis.heuristic import heuristic_analysis
 from commit_digest.analysis.inputs import CommitInput, FileChange
 from report.schema import Analysis, ChangeType, Importance
@@ -198,6 +199,40 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
             ChangeType.REFACTOR,
             Importance.LOW,
         ),
+        # a dependency update the code is adapted to: build, and high (what runs changes)
+        (
+            "Upgrade pydantic",
+            ["pyproject.toml", "src/app/models.py"],
+            ChangeType.BUILD,
+            Importance.HIGH,
+        ),
+        # a scope without its colon still scopes
+        ("fix(deps) bump lodash to 4.17.21", ["package.json"], ChangeType.BUILD, Importance.MEDIUM),
+        # other CI services' files under a build prefix; install settings; Cargo's build script
+        ("build: test on Node 20", [".travis.yml", "appveyor.yml"], ChangeType.CI, Importance.LOW),
+        ("chore: safer install settings", [".npmrc"], ChangeType.BUILD, Importance.LOW),
+        ("Skip the probe when cross compiling", ["build.rs"], ChangeType.BUILD, Importance.MEDIUM),
+        # an advisory raised on a runtime dependency is security; on a dev tool it stays build
+        ("fix(security): CVE-2024-1234", ["acme.gemspec"], ChangeType.SECURITY, Importance.HIGH),
+        (
+            "Bump eslint from 8.1.0 to 8.2.0 (GHSA-2p57-rm9w-gvfp)",
+            ["package.json"],
+            ChangeType.BUILD,
+            Importance.LOW,
+        ),
+        # a linter's rules: silenced in a test, or applied with their rewrites
+        (
+            "Silence a clippy lint in the parser tests",
+            ["tests/parser.rs"],
+            ChangeType.STYLE,
+            Importance.LOW,
+        ),
+        (
+            "Enable two new rubocop cops",
+            [".rubocop.yml", "lib/acme/util.rb", "test/test_util.rb"],
+            ChangeType.STYLE,
+            Importance.LOW,
+        ),
     ],
 )
 def test_type_and_importance(
@@ -243,3 +278,21 @@ def test_an_advisory_id_anywhere_in_the_message_is_security() -> None:
     plain = heuristic_analysis(commit("Limit recursive object merge depth", "src/jv.c"), "en")
     assert (advisory.change_type, advisory.importance) == (ChangeType.SECURITY, Importance.HIGH)
     assert plain.change_type is not ChangeType.SECURITY
+
+
+@pytest.mark.parametrize(
+    ("subject", "bump"),
+    [
+        ("update werkzeug", True),
+        ("dep: upgrade cel-go (#7478)", True),
+        ("chore: update quic-go to v0.48.0", True),
+        ("Bump the dependency serde to 1.0.200", True),
+        ("Update the docs for v2", False),
+        ("Update version to 2.1", False),
+        ("Update README", False),
+        ("Integrate the new benchmarks repo and update", False),
+    ],
+)
+def test_a_subject_names_a_dependency_update(subject: str, bump: bool) -> None:
+    """An update, upgrade or bump of a named thing, not of the docs, the version or the tests."""
+    assert names_bump(subject) is bump
