@@ -1,4 +1,4 @@
-"""Webhook intake under load: the real app on PostgreSQL against a do-nothing Flask app.
+"""Webhook intake under load: the real app against a do-nothing Flask app and a floor app.
 
 Both run under gunicorn with the production config (``webhook.gunicorn_conf``, sync workers)
 and ``WEB_WORKERS`` workers. ``wrk`` sends signed 3-commit pushes, each with a unique
@@ -85,7 +85,9 @@ SPEC = Spec(
     title="Webhook intake (gunicorn, PostgreSQL or SQLite, Redis) under wrk",
     baseline=(
         "a bare Flask app that answers 202 without reading the body, under the same gunicorn "
-        "config and worker count, measured in the same run"
+        "config and worker count, measured in the same run; and the floor app, a bare WSGI "
+        "callable that checks the signature, commits one INSERT of the body on PostgreSQL and "
+        "sends one LPUSH (the least an intake that commits before its 202 does)"
     ),
     method=(
         f"wrk, {THREADS} thread, {CONNECTIONS} connections, {DURATION:.0f} s after a "
