@@ -1,6 +1,6 @@
 """Webhook intake under load: the real app against a do-nothing Flask app and a floor app.
 
-Both run under gunicorn with the production config (``webhook.gunicorn_conf``, sync workers)
+All three run under gunicorn with the production config (``webhook.gunicorn_conf``, sync workers)
 and ``WEB_WORKERS`` workers. ``wrk`` sends signed 3-commit pushes, each with a unique
 ``X-GitHub-Delivery`` id and new commit shas (precomputed: see ``ingest.lua``). After the run
 the database must hold every delivery and its commits, and Redis the queued analyses.
