@@ -98,9 +98,10 @@ _FORMATTING = re.compile(
     r"|gofmt|rustfmt|prettier)\b",
     re.I,
 )
-_LINTER = re.compile(
-    r"\b(clippy|rubocop|cops|eslint|flake8|pylint|golangci-lint|linters?|lints?)\b", re.I
-)
+# Linters by name: "Fix clippy warnings", "stop ignoring flake8 E402", "Configure new cops".
+# Not the bare word "lint": in a linter's own repository "Add new lint" is a feature.
+_LINTER = re.compile(r"\b(clippy|rubocop|cops|eslint|flake8|pylint|golangci-lint)\b", re.I)
+_LINT = re.compile(r"\b(lints?|linters?)\b", re.I)
 _KEYWORDS = (
     (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
     (re.compile(r"^revert\b", re.I), ChangeType.REVERT),
@@ -382,7 +383,9 @@ def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
             return ChangeType.STYLE
         if _ADVISORY.search(commit.message) and not signals.dev_only:
             return ChangeType.SECURITY
-    if verdict[0] is ChangeType.TEST and _LINTER.search(commit.subject):
+    if verdict[0] is ChangeType.TEST and (
+        _LINTER.search(commit.subject) or _LINT.search(commit.subject)
+    ):
         return ChangeType.STYLE
     return None
 
