@@ -25,8 +25,10 @@ _BUMPED = re.compile(
     r"\b(?:bumps?|updates?|upgrades?)\s+(?:the\s+)?\[?`?(?P<name>[@\w./:-]+?)`?\]?(?:\([^)]*\))?"
     r"\s+from\s"
     # renovate's: "Update dependency com.google.devtools.ksp:symbol-processing-gradle-plugin to v2"
-    r"|\bupdate dependency\s+`?(?P<renovated>[@\w./:-]+?)`?\s+to\s",
-    re.I,
+    r"|\bupdate dependency\s+`?(?P<renovated>[@\w./:-]+?)`?\s+to\s"
+    # by hand: "Bump RuboCop to `1.36.x`", "Bump cucumber to v9", "Upgrade mypy to version 1.9"
+    r"|^(?:bump|update|upgrade)s?\s+`?(?P<by_hand>[@\w./:-]+?)`?\s+to\s+(?:version\s+)?`?v?\d",
+    re.I | re.M,
 )
 # Tools for testing, linting, formatting and type-checking, and build plugins: what a developer
 # runs, never what a user installs. Matched against the dependency's last name part.
@@ -35,6 +37,7 @@ _DEV_TOOL = re.compile(
     r"(-.+)?|pylint|pre-commit|junit(-.+)?|junit-jupiter.*|truth|mockito(-.+)?|assertj(-.+)?"
     r"|hamcrest(-.+)?|jest|vitest|mocha|chai|sinon|karma(-.+)?|eslint(-.+)?|@?typescript-eslint/.+"
     r"|prettier|husky|lint-staged|typescript|rubocop(-.+)?|rspec(-.+)?|golangci-lint"
+    r"|cucumber(-.+)?|minitest(-.+)?|simplecov(-.+)?|phpunit|phpstan|psalm|nyc|supertest"
     r"|maven-[\w-]+-plugin|[\w-]+-maven-plugin|[\w-]+-gradle-plugin)$",
     re.I,
 )
@@ -66,7 +69,10 @@ def dev_only(commit: CommitInput) -> bool:
 
 def _all_dev_tools(message: str) -> bool:
     """Whether the message names what it bumps, and every name is a developer tool."""
-    names = [match["name"] or match["renovated"] for match in _BUMPED.finditer(message)]
+    names = [
+        match["name"] or match["renovated"] or match["by_hand"]
+        for match in _BUMPED.finditer(message)
+    ]
     return bool(names) and all(_DEV_TOOL.match(name.rsplit(":", 1)[-1]) for name in names)
 
 

@@ -72,6 +72,10 @@ def bump(message: str, *changes: tuple[str, str | None]) -> CommitInput:
         ("Update dependency com.google.devtools.ksp:symbol-processing-gradle-plugin to v2", [("gradle/libs.versions.toml", None)], True),
         ("Update dependency com.squareup.okio:okio to v3.9", [("gradle/libs.versions.toml", None)], False),
         ("Bump eslint and prettier", [("package.json", None)], False),  # no "from": names unknown
+        # a bump by hand names it before "to" and a version
+        ("Bump RuboCop to `1.36.x` (#9125)", [("Gemfile", None), ("lib/acme/site.rb", None)], True),
+        ("Bump cucumber to v9", [("Gemfile", None)], True),
+        ("Bump rack to 3.1.2", [("Gemfile", None)], False),
         ("chore: upgrade dev deps", [("package.json", None), ("pnpm-lock.yaml", None)], True),
         # the manifest's sections
         ("Update vitest", [("package.json", PACKAGE_DEV)], True),
@@ -96,3 +100,11 @@ def test_a_dev_only_bump_is_build_and_low_a_runtime_one_medium() -> None:
     runtime = heuristic_analysis(bump("Update axios", ("package.json", PACKAGE_RUNTIME)), "en")
     assert (dev.change_type, dev.importance) == (ChangeType.BUILD, Importance.LOW)
     assert (runtime.change_type, runtime.importance) == (ChangeType.BUILD, Importance.MEDIUM)
+
+
+def test_a_dev_tool_bump_that_touches_the_code_stays_low() -> None:
+    """Code reworded for a new linter's rules is not a runtime dependency adapted to: low."""
+    linter = bump("Bump RuboCop to v1.45.x", ("Gemfile", None), ("lib/acme/site.rb", None))
+    runtime = bump("Bump rack to 3.1.2", ("Gemfile", None), ("lib/acme/server.rb", None))
+    assert heuristic_analysis(linter, "en").importance is Importance.LOW
+    assert heuristic_analysis(runtime, "en").importance is Importance.HIGH
