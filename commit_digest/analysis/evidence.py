@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from commit_digest.analysis.dependencies import dev_only
@@ -430,7 +431,7 @@ def release_by_diff(commit: CommitInput) -> bool:
     versions = 0
     for change in commit.files:
         if _VERSION_FILE.search(change.path):
-            lines = _changed_lines(change.patch)
+            lines = [text for _, text in changed_lines(change.patch)]
             if not lines or len(lines) > 4 or not all(_VERSION_NUMBER.search(t) for t in lines):
                 return False
             versions += 1
@@ -439,15 +440,13 @@ def release_by_diff(commit: CommitInput) -> bool:
     return versions > 0
 
 
-def _changed_lines(patch: str | None) -> list[str]:
-    """The added and removed lines of a patch, blank ones left out."""
-    if patch is None:
-        return []
-    return [
-        line[1:]
-        for line in patch.splitlines()
-        if line[:1] in "+-" and not line.startswith(("+++", "---")) and line[1:].strip()
-    ]
+def changed_lines(patch: str | None) -> Iterator[tuple[str, str]]:
+    """Each added or removed line of a patch that is not blank: its marker and its stripped text."""
+    for line in (patch or "").splitlines():
+        if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
+            continue
+        if text := line[1:].strip():
+            yield line[0], text
 
 
 # A published vulnerability's id, anywhere in the message ("… fixing CVE-2026-4312").
@@ -613,11 +612,8 @@ def diff_shape(commit: CommitInput) -> str | None:
     added: list[str] = []
     removed: list[str] = []
     for change in sources:
-        for line in (change.patch or "").splitlines():
-            if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
-                continue
-            if text := line[1:].strip():
-                (added if line[0] == "+" else removed).append(text)
+        for marker, text in changed_lines(change.patch):
+            (added if marker == "+" else removed).append(text)
     if removed and not added:
         return "removal"
     if len(removed) >= _MOVED_MIN_LINES:
@@ -639,13 +635,10 @@ def _only_comments(changes: list[FileChange]) -> bool:
         markers = _comment_markers(change.path)
         if change.patch is None or markers is None:
             return False
-        for line in change.patch.splitlines():
-            if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
-                continue
-            text = line[1:].strip()
-            if text and not text.startswith(markers):
+        for _, text in changed_lines(change.patch):
+            if not text.startswith(markers):
                 return False
-            changed = changed or bool(text)
+            changed = True
     return changed
 
 
