@@ -75,8 +75,6 @@ BUILD_FILES = frozenset(
         "build.bazel",
         "workspace",
         "justfile",
-        "tox.ini",
-        "noxfile.py",
         "manifest.in",
         "compose.yaml",
         "docker-compose.yml",
@@ -174,7 +172,8 @@ BINARY_EXTENSIONS = frozenset(
         "parquet",
     }
 )
-DOC_EXTENSIONS = frozenset({"md", "mdx", "rst", "adoc", "txt"})
+# Markup that only documents: Markdown, reStructuredText, AsciiDoc, Ruby's RDoc, plain text.
+DOC_EXTENSIONS = frozenset({"md", "mdx", "rst", "adoc", "asciidoc", "rdoc", "txt"})
 CONFIG_EXTENSIONS = frozenset(
     {"yaml", "yml", "toml", "ini", "cfg", "conf", "json", "env", "properties"}
 )
@@ -195,7 +194,7 @@ _GENERATED = re.compile(
 _MINIFIED = re.compile(r"\.min\.(js|css)$|\.(js|css)\.map$|-bundle\.js$")
 _TYPES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")
 _CI = re.compile(
-    r"^ci/|^\.github/(workflows|actions)/|^\.gitlab-ci\.yml$|^\.circleci/|^\.buildkite/|^Jenkinsfile$|^\.ci/|^azure-pipelines\.yml$|^\.travis\.yml$"
+    r"^ci/|^\.github/(workflows|actions)/|^\.gitlab-ci\.yml$|^\.circleci/|^\.buildkite/|^Jenkinsfile$|^\.ci/|^\.?azure-pipelines(\.ya?ml$|/)|^\.travis\.yml$"
     # the other hosted CI services' settings, by the names they read
     r"|^\.?appveyor\.ya?ml$|^\.drone\.ya?ml$|^bitbucket-pipelines\.yml$|^\.cirrus\.ya?ml$"
     r"|^\.woodpecker(\.ya?ml$|/)|^\.semaphore/"
@@ -215,7 +214,7 @@ _TOOLING = re.compile(
     r"|\.(prettier|eslint|stylelint|markdownlint|yamllint|mocha|nyc|babel|lintstaged)rc[^/]*"
     r"|\.(prettier|eslint)ignore|eslint\.config\.[cm]?[jt]s|biome\.jsonc?|\.clang-(format|tidy)"
     r"|\.?rustfmt\.toml|\.?clippy\.toml|\.golangci\.ya?ml|\.codespellrc|\.coveragerc"
-    r"|codecov\.ya?ml|\.codecov\.ya?ml|pytest\.ini|karma\.conf\.[cm]?js"
+    r"|codecov\.ya?ml|\.codecov\.ya?ml|pytest\.ini|tox\.ini|noxfile\.py|karma\.conf\.[cm]?js"
     r"|(jest|vitest|playwright|cypress)\.config\.[cm]?[jt]s|\.readthedocs\.ya?ml|\.yamllint(\.ya?ml)?"
     r"|(phpstan|psalm)(-baseline)?\.(neon|xml)(\.dist)?|phpunit\.xml(\.dist)?|\.php-cs-fixer(\.dist)?\.php"
     r"|gradlew(\.bat)?|mvnw(\.cmd)?"
@@ -236,7 +235,7 @@ _REQUIREMENTS = re.compile(
 # Pins for developing, testing or documenting the project, not for running it.
 _DEV_REQUIREMENTS = re.compile(
     r"(^|/)requirements[^/]*/([^/]*[-_.])?(dev|develop|tests?|docs?|typing|lint|style|ci|check)"
-    r"([-_.][^/]*)?\.(txt|in)$|(^|/)requirements[-_.](dev|tests?|docs?|typing|lint)[^/]*\.(txt|in)$"
+    r"(\d*|[-_.][^/]*)\.(txt|in)$|(^|/)requirements[-_.](dev|tests?|docs?|typing|lint)[^/]*\.(txt|in)$"
 )
 # A Helm chart's templates and values are what the chart deploys: its runtime.
 _CHART_RUNTIME = re.compile(r"(^|/)charts?/[^/]+/(templates/.+|values\.ya?ml)$")
