@@ -593,8 +593,9 @@ def _comment_markers(path: str) -> tuple[str, ...] | None:
 def diff_shape(commit: CommitInput) -> str | None:
     """What the diff of the source files looks like when that alone says what kind it is.
 
-    ``"comments"``: every changed line of source is a comment or blank (behaviour cannot
-    change) — or, when no source changed, every changed line of the build and settings files;
+    ``"comments"``: every changed line of source is a comment, a docstring or blank, and the
+    other files are documentation or comments too (behaviour cannot change) — or, when no
+    source changed, every changed line of the build and settings files;
     ``"moved"``: most removed lines come back elsewhere in the diff (code moved or
     extracted); ``"removal"``: source lines only removed, none added (dead code dropped).
     None when there is no source, a source file has no patch, or the shape says nothing.
@@ -608,7 +609,10 @@ def diff_shape(commit: CommitInput) -> str | None:
     if any(change.patch is None for change in sources):
         return None
     if _only_comments(sources):
-        return "comments"
+        # and the rest is documentation, or comments too: a new CI job is not docs
+        rest = [c for c in commit.files if classify(c.path) not in _CODE_KINDS]
+        settings = [c for c in rest if classify(c.path) is not PathKind.DOCS]
+        return "comments" if not settings or _only_comments(settings) else None
     added: list[str] = []
     removed: list[str] = []
     for change in sources:
@@ -629,17 +633,120 @@ def diff_shape(commit: CommitInput) -> str | None:
 
 
 def _only_comments(changes: list[FileChange]) -> bool:
-    """Whether the changes have a changed line, and every one is a comment or blank."""
+    """Whether the changes have a changed line, and every one is a comment or blank.
+
+    In Python a docstring is prose too: a line inside one counts as a comment.
+    """
     changed = False
     for change in changes:
         markers = _comment_markers(change.path)
         if change.patch is None or markers is None:
             return False
-        for _, text in changed_lines(change.patch):
-            if not text.startswith(markers):
+        prose = _docstring_lines(change.patch) if _is_python(change.path) else frozenset()
+        for number, line in enumerate(change.patch.splitlines()):
+            if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
+                continue
+            text = line[1:].strip()
+            if not text:
+                continue
+            if not text.startswith(markers) and number not in prose:
                 return False
             changed = True
     return changed
+
+
+def _is_python(path: str) -> bool:
+    return path.lower().endswith((".py", ".pyi"))
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+_TRIPLE = re.compile(r"\"\"\"|'''")
+_QUOTES = ('"""', "'''")
+# A string that opens a line, after any of Python's string prefixes.
+_OPENS_WITH_STRING = re.compile(r"^[rRuUbBfF]{0,2}(\"\"\"|''')")
+# What a line of code ends with when a string on the next line continues it (an argument, a
+# value): such a string is data, never a docstring.
+_CONTINUED = ("(", "[", "{", ",", "=", "+", "\\")
+# A line that ends by opening a string after code: ``x = """``, ``call(r'''``, ``return """``.
+_OPENS_DATA = re.compile(r"(?:[=(\[{,+:]|\breturn)\s*[rRuUbBfF]{0,2}(\"\"\"|''')$")
+
+
+def _docstring_lines(patch: str) -> frozenset[int]:
+    """The numbers of the patch's lines that are inside a docstring, with its quotes.
+
+    Each hunk is read twice, as the old file (context and removed lines) and as the new one
+    (context and added lines), following triple quotes. A docstring opens on the line after
+    a ``def``/``class`` header (a line ending in ``:``); a string after anything else is data.
+    A hunk that starts inside a string tells by its first odd triple quote: one that closes
+    prose closes a docstring; when it cannot tell, none of the hunk's lines count.
+    """
+    prose: set[int] = set()
+    hunk: list[tuple[int, str]] = []
+    from_top = (False, False)
+    for number, line in enumerate([*patch.splitlines(), "@@"]):
+        if line.startswith("@@"):
+            for side, marker in enumerate("-+"):
+                view = [(n, text[1:]) for n, text in hunk if text[:1] in (" ", marker, "")]
+                prose |= _docstrings_in(view, from_top=from_top[side])
+            hunk = []
+            if match := _HUNK.match(line):
+                from_top = (match[1] in ("0", "1"), match[2] in ("0", "1"))
+            continue
+        hunk.append((number, line))
+    return frozenset(prose)
+
+
+def _docstrings_in(view: list[tuple[int, str]], *, from_top: bool) -> set[int]:
+    """The docstring lines of one side of a hunk (see :func:`_docstring_lines`)."""
+    texts = [text.strip() for _, text in view]
+    quotes = [len(_TRIPLE.findall(text)) for text in texts]
+
+    def before(index: int) -> str:
+        """The last non-blank line before ``index`` ("" at the start of the view)."""
+        return next((texts[i] for i in range(index - 1, -1, -1) if texts[i]), "")
+
+    def opens_docstring(index: int) -> bool:
+        header = before(index).split("#")[0].rstrip()
+        return header.endswith(":") and bool(_OPENS_WITH_STRING.match(texts[index]))
+
+    state = "code"  # or "docstring", "string"
+    if not from_top:
+        first = next((i for i, count in enumerate(quotes) if count % 2), None)
+        line, previous = ("", "") if first is None else (texts[first], before(first))
+        if first is None or opens_docstring(first):
+            # no string crosses the hunk's lines (or the whole hunk is inside one, and then
+            # its lines are not counted: it could be data)
+            state = "code"
+        elif line in _QUOTES:
+            # a lone closing quote after prose; after code that continues, or at the top of the
+            # hunk, it cannot be told from an opening one
+            if not previous or previous.endswith(_CONTINUED):
+                return set()
+            state = "docstring"
+        elif _OPENS_DATA.search(line):
+            state = "code"  # x = """: data opens here, the lines before were code
+        elif line.endswith(_QUOTES) and not _OPENS_WITH_STRING.match(line):
+            state = "docstring"  # "…the last sentence.\"\"\""
+        elif not _OPENS_WITH_STRING.match(line):
+            state = "code"  # x = """…: data opens here, the lines before were code
+        else:
+            return set()
+    prose: set[int] = set()
+    for index, (number, _) in enumerate(view):
+        count = quotes[index]
+        if state == "code":
+            if count % 2:
+                state = "docstring" if opens_docstring(index) else "string"
+                if state == "docstring":
+                    prose.add(number)
+            elif count and opens_docstring(index) and texts[index].endswith(_QUOTES):
+                prose.add(number)  # a docstring on one line
+        else:
+            if state == "docstring":
+                prose.add(number)
+            if count % 2:
+                state = "code"
+    return prose
 
 
 def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance | None:

@@ -44,6 +44,12 @@ def model(change_type: ChangeType, importance: Importance) -> Analysis:
         ("requirements/dev.txt", PathKind.TOOLING),
         ("requirements-docs.txt", PathKind.TOOLING),
         ("requirements-skip/tests-min.in", PathKind.TOOLING),
+        ("requirements/tests37.in", PathKind.TOOLING),
+        ("tox.ini", PathKind.TOOLING),
+        ("noxfile.py", PathKind.TOOLING),
+        (".azure-pipelines.yml", PathKind.CI),
+        ("azure-pipelines.yaml", PathKind.CI),
+        ("SPEC.rdoc", PathKind.DOCS),
         ("requirements.txt", PathKind.BUILD),
         ("requirements/base.txt", PathKind.BUILD),
         ("charts/argo-cd/Chart.yaml", PathKind.BUILD),
@@ -353,3 +359,74 @@ def test_a_dependency_update_that_adapts_the_code_is_a_high_build_change_in_both
         assert (analysed.change_type, analysed.importance) == (ChangeType.BUILD, Importance.HIGH)
     fixed = commit("fix: update the socket call", *bump.files)
     assert heuristic_analysis(fixed, "en").change_type is ChangeType.BUGFIX
+
+
+DOCSTRING_ONLY = """\
+@@ -942,6 +942,9 @@ class ContextReference(Expr):
+
+         Assign(Name('foo', ctx='store'))
++
++    This is basically equivalent to using the
++    :func:`~jinja2.contextfunction` decorator.
+     \"\"\"
+
+
+@@ -10,4 +13,4 @@ class Loader:
+     def load(self, name):
+-        \"\"\"Load a template.\"\"\"
++        \"\"\"Load the template called ``name``.\"\"\"
+         return self.cache[name]
+"""
+DATA_STRING = """\
+@@ -150,6 +150,9 @@ napoleon_type_aliases = {
+
+ try_examples_preamble = \"\"\"
+-import numpy as np
++import numpy as np
++np.random.seed(0)
+ \"\"\".strip()
+"""
+STRING_ARGUMENT = """\
+@@ -20,5 +20,5 @@ def create(conn):
+     conn.execute(
+         \"\"\"
+-        CREATE TABLE t (id INTEGER)
++        CREATE TABLE t (id INTEGER PRIMARY KEY)
+         \"\"\"
+     )
+"""
+
+
+@pytest.mark.parametrize(
+    ("patch", "shape"),
+    [
+        pytest.param(DOCSTRING_ONLY, "comments", id="docstrings"),
+        pytest.param(DATA_STRING, None, id="a string assigned"),
+        pytest.param(STRING_ARGUMENT, None, id="a string passed"),
+    ],
+)
+def test_a_python_docstring_is_prose_and_other_strings_are_data(
+    patch: str, shape: str | None
+) -> None:
+    """Lines inside docstrings change no behaviour; a SQL or code string is what runs."""
+    assert diff_shape(commit("Clarify", change("src/pkg/mod.py", patch))) == shape
+
+
+def test_a_docstring_edit_is_docs_not_the_fix_its_message_names() -> None:
+    """A "Fix broken paragraph" on a docstring-only diff is docs and low, not a bugfix."""
+    edited = commit("Fix broken paragraph", change("src/pkg/nodes.py", DOCSTRING_ONLY))
+    for result in (
+        combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), edited),
+        heuristic_analysis(edited, "en"),
+    ):
+        assert (result.change_type, result.importance) == (ChangeType.DOCS, Importance.LOW)
+
+
+def test_comments_in_code_beside_a_new_ci_job_are_not_docs() -> None:
+    """Only the source's comments changed, but a workflow gained a job: not documentation."""
+    job = commit(
+        "Add a check that generated code is up to date",
+        change("src/gen.py", "@@ -1,2 +1,2 @@\n-# run gen.py\n+# run the gen task\n x = 1\n"),
+        change(".github/workflows/ci.yaml", "@@ -1 +1,2 @@\n jobs:\n+  gen: {runs-on: ubuntu}\n"),
+    )
+    assert diff_shape(job) is None
