@@ -103,6 +103,19 @@ _FORMATTING = re.compile(
 # Not the bare word "lint": in a linter's own repository "Add new lint" is a feature.
 _LINTER = re.compile(r"\b(clippy|rubocop|cops|eslint|flake8|pylint|golangci-lint)\b", re.I)
 _LINT = re.compile(r"\b(lints?|linters?)\b", re.I)
+_ANNOTATION_FIX = re.compile(
+    r"\b(fix(es|ed|ing)?|correct(s|ed|ing)?|wrong|incorrect)\b.*"
+    r"\b(type (hints?|annotations?|signatures?)|(return|argument|parameter) types?|typings?)\b",
+    re.I,
+)
+# What users see of a change, not what it computes: its type annotations, or log lines added.
+SURFACE = re.compile(
+    _ANNOTATION_FIX.pattern + r"|\b(add(s|ed|ing)?|more|better|improved?|extra)\s+(\S+\s+){0,2}?"
+    r"(logging|log (messages?|output|lines?|records?))\b",
+    re.I,
+)
+# Tests named as what came with the change ("Add CLAIM option + unit tests"): not its kind.
+_WITH_TESTS = re.compile(r"\s*(\+|&|\band\b|\bwith\b)\s*(unit |integration )?tests?\b", re.I)
 _KEYWORDS = (
     (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
     (re.compile(r"^revert\b", re.I), ChangeType.REVERT),
@@ -118,6 +131,9 @@ _KEYWORDS = (
         ChangeType.DOCS,
     ),
     (re.compile(r"\b(unit |integration )?tests?\b", re.I), ChangeType.TEST),
+    # a fix of the type annotations users see ("Fix return types in json commands"): a bugfix,
+    # rated medium (``SURFACE``), not the type checker's upkeep below
+    (_ANNOTATION_FIX, ChangeType.BUGFIX),
     # type-checker upkeep ("Fixed mypy error"): nothing users run changes
     (
         re.compile(
@@ -175,7 +191,7 @@ _KEYWORDS = (
         re.compile(
             r"\b(add(s|ed)?|implement(s|ed)?|introduce[sd]?|supports?|new|allows?|enables?"
             r"|improve[sd]?|adding|implementing|introducing|supporting)\b"
-            r"|^deprecates?\b",
+            r"|^deprecates?\b|\bmark(s|ed)?\b.*\bdeprecated\b",
             re.I,
         ),
         ChangeType.FEATURE,
@@ -234,6 +250,8 @@ class Signals:
     dev_only: bool = False
     # the subject names a dependency update and a manifest or lockfile changed
     bump: bool = False
+    # the subject says the change is to what users see of it only (``SURFACE``)
+    surface: bool = False
 
     @property
     def touches_source(self) -> bool:
@@ -295,6 +313,7 @@ def read_signals(commit: CommitInput) -> Signals:
         files=max(commit.files_total, len(commit.files)),
         dev_only=(builds or prefix_type is ChangeType.BUILD) and dev_only(commit),
         bump=builds and names_bump(commit.subject),
+        surface=bool(SURFACE.search(commit.subject)),
     )
 
 
@@ -462,7 +481,7 @@ def words_type(commit: CommitInput) -> ChangeType | None:
 
 def message_type(subject: str) -> ChangeType | None:
     """Return the type the words of ``subject`` name, if any (the rubric's third signal)."""
-    words = _AREA_LABEL.sub("", subject)
+    words = _WITH_TESTS.sub("", _AREA_LABEL.sub("", subject))
     for pattern, change_type in _KEYWORDS:
         if pattern.search(words):
             return change_type
@@ -764,7 +783,9 @@ def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance |
     if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
         return Importance.MEDIUM
     if change_type in RUNTIME_TYPES:
-        return Importance.HIGH if signals.touches_source else Importance.MEDIUM
+        return (
+            Importance.HIGH if signals.touches_source and not signals.surface else Importance.MEDIUM
+        )
     return None  # a chore: the model's reading of the diff decides
 
 

@@ -138,7 +138,8 @@ def _importance(change_type: ChangeType, signals: Signals, has_files: bool) -> I
     if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
         return Importance.MEDIUM
     if change_type in RUNTIME_TYPES:
-        return Importance.HIGH if touches_runtime else Importance.MEDIUM
+        # annotations or log lines only (``SURFACE``): what users see changes, not what runs
+        return Importance.HIGH if touches_runtime and not signals.surface else Importance.MEDIUM
     if (
         kinds & {PathKind.EXAMPLE, PathKind.CONFIG}
         and not kinds & _RUNTIME_KINDS

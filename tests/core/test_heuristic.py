@@ -68,6 +68,39 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         # type-checker upkeep changes nothing users run
         ("Fixed mypy error, refs #568", ["src/db.py"], ChangeType.CHORE, Importance.LOW),
         ("Fix pyright complaints", ["src/db.py"], ChangeType.CHORE, Importance.LOW),
+        # the annotations users read are fixed: a bugfix, medium (what runs is the same)
+        (
+            "Fix return types in json commands",
+            ["redis/json.py"],
+            ChangeType.BUGFIX,
+            Importance.MEDIUM,
+        ),
+        (
+            "Fixing argument type hints for eval",
+            ["redis/core.py"],
+            ChangeType.BUGFIX,
+            Importance.MEDIUM,
+        ),
+        # log lines added: what users see, not what runs
+        (
+            "Added logging for MultiDBClients",
+            ["redis/client.py"],
+            ChangeType.FEATURE,
+            Importance.MEDIUM,
+        ),
+        # tests that came with the change do not name its kind; a deprecation notice is a feature
+        (
+            "Adding CLAIM option + unit tests",
+            ["redis/core.py", "tests/test_core.py"],
+            ChangeType.FEATURE,
+            Importance.HIGH,
+        ),
+        (
+            "Mark `Rack::File` as deprecated.",
+            ["lib/rack/file.rb"],
+            ChangeType.FEATURE,
+            Importance.HIGH,
+        ),
         # fewer copies or allocations: the rubric's "avoid copying"
         (
             "Avoid over-allocation in ToChars",
