@@ -661,21 +661,31 @@ def _only_comments(changes: list[FileChange]) -> bool:
         markers = _comment_markers(change.path)
         if change.patch is None or markers is None:
             return False
-        prose = _docstring_lines(change.patch) if _is_python(change.path) else frozenset()
+        prose: frozenset[int] | None = None  # read when a line is not a comment
         for number, line in enumerate(change.patch.splitlines()):
             if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
                 continue
             text = line[1:].strip()
-            if not text:
+            if not text or text.startswith(markers):
+                changed = changed or bool(text)
                 continue
-            if not text.startswith(markers) and number not in prose:
+            if prose is None:
+                prose = _docstring_lines(change.patch) if _reads_docstrings(change) else frozenset()
+            if number not in prose:
                 return False
             changed = True
     return changed
 
 
-def _is_python(path: str) -> bool:
-    return path.lower().endswith((".py", ".pyi"))
+# Past this size a patch is not read for docstrings: no one rewrites a megabyte of them.
+_DOCSTRING_PATCH_BYTES = 1 << 20
+
+
+def _reads_docstrings(change: FileChange) -> bool:
+    return (
+        change.path.lower().endswith((".py", ".pyi"))
+        and len(change.patch or "") <= _DOCSTRING_PATCH_BYTES
+    )
 
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
