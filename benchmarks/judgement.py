@@ -403,11 +403,11 @@ def write_eval_md(runs_dir: Path = RUNS, out: Path = EVAL_MD) -> None:
 def keep_run(
     name: str, description: str, set_path: Path, predictions: Sequence[Prediction]
 ) -> Path:
+    """Store one run's predictions under ``benchmarks/eval_runs``."""
     # runs of commits outside the repository (a set still being labelled) are scored
     # against the repository's copy, matched by id
     if not set_path.resolve().is_relative_to(ROOT):
         set_path = EVAL_SET
-    """Store one run's predictions under ``benchmarks/eval_runs``."""
     RUNS.mkdir(exist_ok=True)
     path = RUNS / f"{name}.json"
     run = {
