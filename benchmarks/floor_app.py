@@ -41,7 +41,12 @@ def create_app() -> WSGIApp:
     """Build the floor app (``gunicorn "benchmarks.floor_app:create_app()"``; PostgreSQL only)."""
     secret = os.environ["GITHUB_WEBHOOK_SECRET"].encode()
     database = psycopg.connect(_libpq_url(os.environ["DATABASE_URL"]), autocommit=True)
-    database.execute(_TABLE)
+    # Every gunicorn worker builds the app: on a new database two of them would race in
+    # CREATE TABLE IF NOT EXISTS (one fails on pg_type's unique index and gunicorn halts), so
+    # the statement runs under a transaction-scoped advisory lock.
+    with database.transaction():
+        database.execute("SELECT pg_advisory_xact_lock(hashtext('floor_deliveries'))")
+        database.execute(_TABLE)
     broker = redis.Redis.from_url(os.environ["REDIS_URL"])
     queue = os.environ.get("REDIS_KEY_PREFIX", "") + "floor"
 
