@@ -27,7 +27,9 @@ _BUMPED = re.compile(
     # renovate's: "Update dependency com.google.devtools.ksp:symbol-processing-gradle-plugin to v2"
     r"|\bupdate dependency\s+`?(?P<renovated>[@\w./:-]+?)`?\s+to\s"
     # by hand: "Bump RuboCop to `1.36.x`", "Bump cucumber to v9", "Upgrade mypy to version 1.9"
-    r"|^(?:bump|update|upgrade)s?\s+`?(?P<by_hand>[@\w./:-]+?)`?\s+to\s+(?:version\s+)?`?v?\d",
+    r"|^(?:bump|update|upgrade)s?\s+`?(?P<by_hand>[@\w./:-]+?)`?\s+to\s+(?:version\s+)?`?v?\d"
+    # renovate's for a Gradle plugin: "Update plugin mavenPublish to v0.29.0" (a build plugin)
+    r"|\bupdate plugin\s+`?(?P<plugin>[@\w./:-]+?)`?\s+to\s",
     re.I | re.M,
 )
 # Tools for testing, linting, formatting and type-checking, and build plugins: what a developer
@@ -38,7 +40,10 @@ _DEV_TOOL = re.compile(
     r"|hamcrest(-.+)?|jest|vitest|mocha|chai|sinon|karma(-.+)?|eslint(-.+)?|@?typescript-eslint/.+"
     r"|prettier|husky|lint-staged|typescript|rubocop(-.+)?|rspec(-.+)?|golangci-lint"
     r"|cucumber(-.+)?|minitest(-.+)?|simplecov(-.+)?|phpunit|phpstan|psalm|nyc|supertest"
-    r"|maven-[\w-]+-plugin|[\w-]+-maven-plugin|[\w-]+-gradle-plugin)$",
+    r"|maven-[\w-]+-plugin|[\w-]+-maven-plugin|[\w-]+-gradle-plugin"
+    # the JVM's formatters, linters, coverage and API checkers
+    r"|ktfmt|ktlint|detekt(-.+)?|spotless(-.+)?|google-java-format|checkstyle|spotbugs(-.+)?"
+    r"|error_?prone(-.+)?|jacoco(-.+)?|kover(-.+)?|dokka(-.+)?|japicmp(-.+)?)$",
     re.I,
 )
 # package.json keys for developing the package; "scripts" minus the install hooks users run.
@@ -72,8 +77,12 @@ def _all_dev_tools(message: str) -> bool:
     names = [
         match["name"] or match["renovated"] or match["by_hand"]
         for match in _BUMPED.finditer(message)
+        if not match["plugin"]
     ]
-    return bool(names) and all(_DEV_TOOL.match(name.rsplit(":", 1)[-1]) for name in names)
+    plugins = any(match["plugin"] for match in _BUMPED.finditer(message))
+    return (bool(names) or plugins) and all(
+        _DEV_TOOL.match(name.rsplit(":", 1)[-1]) for name in names
+    )
 
 
 def _dev_lines_only(path: str, patch: str) -> bool:

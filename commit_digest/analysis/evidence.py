@@ -155,7 +155,9 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b(fix(es|ed)?|bugs?|crash(es)?|panics?|regression|broken|wrong|incorrect|errors?"
-            r"|avoid|prevent|handle|missing|workaround|don'?t|doesn'?t)\b",
+            r"|avoid|prevent|handle|missing|workaround|don'?t|doesn'?t"
+            # input rejected that was accepted ("Add additional RESP3 bool validation")
+            r"|validation)\b",
             re.I,
         ),
         ChangeType.BUGFIX,
@@ -182,7 +184,10 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused"
-            r"|dead (\S+ ){0,2}code|move|extract|split|tidy|reorgani[sz]e|misc|redundant)",
+            r"|dead (\S+ ){0,2}code|move|extract|split|tidy|reorgani[sz]e|misc|redundant)"
+            # the same code in another language: "Convert ClassJsonAdapter to kotlin"
+            r"|\b(convert|port|rewrite|migrate)s?\b.*\bto (kotlin|typescript|rust|go|java|swift"
+            r"|c\+\+|python ?3|es ?modules|esm|es6)\b",
             re.I,
         ),
         ChangeType.REFACTOR,
@@ -201,6 +206,8 @@ _KEYWORDS = (
 # "4.1.0 release (#2063)").
 RELEASE = re.compile(
     r"^(release\b.*|bump(ed)? (to )?version.*"
+    # "Prepare for v1.0.2 GA", "Preparing release 2.3"
+    r"|prepar(e|es|ed|ing) (for )?(the )?(\S+ )?(release|v?\d+\.\d+)\b.*"
     r"|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?(\s+release)?(\s+\(#\d+\))?)$",
     re.I,
 )
@@ -361,6 +368,24 @@ def prefix_type(signals: Signals) -> ChangeType | None:
     return ChangeType.BUILD
 
 
+# The CI service a subject names: "Use container-based Travis", "chore: adds updated codecov".
+_NAMES_CI = re.compile(
+    r"\b(ci|codecov|coveralls|workflows?|github actions|travis|appveyor|circleci)\b", re.I
+)
+_TAGS = re.compile(r"\[[^\]]*\]")  # "[skip ci]", "[pre-commit.ci]"
+
+
+def names_ci(commit: CommitInput, signals: Signals) -> bool:
+    """Whether a commit without a telling prefix is CI work by what it says and touches: its
+    subject names the CI service, a CI file changed, and no code did."""
+    return (
+        signals.prefix_type in (None, ChangeType.CHORE)
+        and bool(signals.kinds[PathKind.CI])
+        and not signals.touches_code
+        and bool(_NAMES_CI.search(_TAGS.sub("", commit.subject)))
+    )
+
+
 def prefix_backed(signals: Signals) -> ChangeType | None:
     """Return the prefix's type when the paths do not contradict it."""
     claimed = prefix_type(signals)
@@ -393,21 +418,31 @@ def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
 
     A formatter's autofix of build files is style; a runtime dependency raised for a published
     advisory ("fix(security): CVE-2021-28834" on a gemspec) is security, a development-only one
-    stays build; a linter's rule silenced or applied in tests is style.
+    stays build; a linter's rule silenced or applied in tests is style; a revert is a revert
+    whatever it touches; a ``style:`` commit on tests is style, and so is a ``refactor:`` one
+    that does not say it is about the tests ("refactor(pkg): convert tests to testify" is).
     """
     verdict = signals.path_verdict
     if verdict is None:
         return None
+    if signals.prefix_type is ChangeType.REVERT:
+        return ChangeType.REVERT
     if verdict[0] is ChangeType.BUILD:
         if formatting_only(commit.subject):
             return ChangeType.STYLE
         if _ADVISORY.search(commit.message) and not signals.dev_only:
             return ChangeType.SECURITY
-    if verdict[0] is ChangeType.TEST and (
-        _LINTER.search(commit.subject) or _LINT.search(commit.subject)
-    ):
-        return ChangeType.STYLE
+    if verdict[0] is ChangeType.TEST:
+        if _LINTER.search(commit.subject) or _LINT.search(commit.subject):
+            return ChangeType.STYLE
+        if signals.prefix_type is ChangeType.STYLE:
+            return ChangeType.STYLE
+        if signals.prefix_type is ChangeType.REFACTOR and not _TESTS_NAMED.search(commit.subject):
+            return ChangeType.REFACTOR
     return None
+
+
+_TESTS_NAMED = re.compile(r"\b(unit |integration )?tests?\b", re.I)
 
 
 # A dependency update named by the subject (after any prefix): "update werkzeug", "dep: upgrade
@@ -472,10 +507,18 @@ def changed_lines(patch: str | None) -> Iterator[tuple[str, str]]:
 _ADVISORY = re.compile(r"\b(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3})\b", re.I)
 
 
+# What a message says when the change defends against someone: "a maliciously crafted payload
+# could cause a stack overflow", "classes can potentially participate in exploits".
+_THREAT = re.compile(r"\b(malicious(ly)?|exploits?|attackers?)\b", re.I)
+
+
 def words_type(commit: CommitInput) -> ChangeType | None:
-    """Return the type the message names: an advisory anywhere in it, else the subject's words."""
-    if _ADVISORY.search(commit.message):
+    """Return the type the message names: an advisory or a threat anywhere in it, a build file
+    the subject opens with, else the subject's words."""
+    if _ADVISORY.search(commit.message) or _THREAT.search(commit.message):
         return ChangeType.SECURITY
+    if names_manifest(commit):
+        return ChangeType.BUILD
     return message_type(commit.subject)
 
 
@@ -484,8 +527,36 @@ def message_type(subject: str) -> ChangeType | None:
     words = _WITH_TESTS.sub("", _AREA_LABEL.sub("", subject))
     for pattern, change_type in _KEYWORDS:
         if pattern.search(words):
+            if change_type is ChangeType.REFACTOR and _ADDS.match(words):
+                # "Add hooks for read/write/cleanup": the clean-up is what is added
+                return ChangeType.FEATURE
             return change_type
     return None
+
+
+# A subject that opens by adding something.
+_ADDS = re.compile(r"(add(s|ed)?|implement(s|ed)?|introduce[sd]?)\b", re.I)
+
+
+def names_manifest(commit: CommitInput) -> bool:
+    """Whether the subject opens by naming a build file of the diff as what it changes:
+    "Fix go.mod and add comments", "Tidy Cargo.toml"."""
+    match = _MANIFEST_SUBJECT.match(commit.subject)
+    if match is None:
+        return False
+    named = match["name"].lower()
+    return any(
+        change.path.rsplit("/", 1)[-1].lower() == named
+        and classify(change.path) in (PathKind.BUILD, PathKind.LOCKFILE)
+        for change in commit.files
+    )
+
+
+_MANIFEST_SUBJECT = re.compile(
+    r"^(fix|tidy|clean ?up|correct|sort|update)(es|ed|s)?\s+(the\s+)?`?(?P<name>[\w.-]+\.\w+"
+    r"|makefile|gemfile)`?\b",
+    re.I,
+)
 
 
 # The project's own record of the change: a changelog or "what's new" page in the diff.
@@ -792,6 +863,8 @@ def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance |
         return Importance.HIGH
     if change_type in (ChangeType.BUILD, ChangeType.PERFORMANCE):
         return Importance.MEDIUM
+    if change_type is ChangeType.REVERT and (verdict := signals.path_verdict) is not None:
+        return verdict[1]  # undoing a test change matters as much as the change did
     if change_type in RUNTIME_TYPES:
         return (
             Importance.HIGH if signals.touches_source and not signals.surface else Importance.MEDIUM
@@ -828,6 +901,8 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
             change_type, type_signal = verdict[0], "paths"
     elif (bumped := bump_type(signals)) is not None:
         change_type, type_signal = bumped, "message"
+    elif names_ci(commit, signals):
+        change_type, type_signal = ChangeType.CI, "message"
     elif (backed := prefix_backed(signals)) is not None:
         change_type, type_signal = backed, "prefix"
     elif signals.prefix_type is None and RELEASE.match(commit.subject):

@@ -13,6 +13,7 @@ from commit_digest.analysis.evidence import (
     bump_type,
     changelog_type,
     diff_shape,
+    names_ci,
     over_paths,
     prefix_type,
     read_signals,
@@ -99,6 +100,8 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         return verdict[0], "paths"
     if (bumped := bump_type(signals)) is not None:
         return bumped, "message"
+    if names_ci(commit, signals):
+        return ChangeType.CI, "message"
     if (prefixed := prefix_type(signals)) is not None:
         return prefixed, "prefix"
     if subject.lower().startswith("merge "):
@@ -129,7 +132,10 @@ def _importance(change_type: ChangeType, signals: Signals, has_files: bool) -> I
     touches_runtime = bool(kinds & _RUNTIME_KINDS) or not has_files
     if signals.breaking or change_type is ChangeType.SECURITY:
         return Importance.HIGH
-    if (verdict := signals.path_verdict) is not None and verdict[0] is change_type:
+    if (verdict := signals.path_verdict) is not None and (
+        verdict[0] is change_type or change_type is ChangeType.REVERT
+    ):
+        # the paths' own weight; a revert weighs what it undoes
         return verdict[1]
     if change_type is ChangeType.CI or (change_type is ChangeType.BUILD and signals.dev_only):
         return Importance.LOW

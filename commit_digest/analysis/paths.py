@@ -180,6 +180,8 @@ CONFIG_EXTENSIONS = frozenset(
 _TEST = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing|testdata|e2e)(/|$)|(^|/)test_[^/]*$|_test\.\w+$"
     r"|\.(test|spec)\.\w+$|(^|/)conftest\.py$"
+    # a C project's test program by its bare name: test.c, tests.c
+    r"|(^|/)tests?\.(c|h|cc|cpp)$"
 )
 # Kotlin and Gradle test source sets, by their camel-cased names: src/commonTest/, src/jvmTest/,
 # src/androidUnitTest/ (not src/latest/).
@@ -198,6 +200,8 @@ _CI = re.compile(
     # the other hosted CI services' settings, by the names they read
     r"|^\.?appveyor\.ya?ml$|^\.drone\.ya?ml$|^bitbucket-pipelines\.yml$|^\.cirrus\.ya?ml$"
     r"|^\.woodpecker(\.ya?ml$|/)|^\.semaphore/"
+    # the coverage service the CI reports to
+    r"|^(\.github/)?\.?codecov\.ya?ml$"
 )
 _DOCS = re.compile(
     r"(^|/)(docs?|documentation|site)/"
@@ -214,7 +218,7 @@ _TOOLING = re.compile(
     r"|\.(prettier|eslint|stylelint|markdownlint|yamllint|mocha|nyc|babel|lintstaged)rc[^/]*"
     r"|\.(prettier|eslint)ignore|eslint\.config\.[cm]?[jt]s|biome\.jsonc?|\.clang-(format|tidy)"
     r"|\.?rustfmt\.toml|\.?clippy\.toml|\.golangci\.ya?ml|\.codespellrc|\.coveragerc"
-    r"|codecov\.ya?ml|\.codecov\.ya?ml|pytest\.ini|tox\.ini|noxfile\.py|karma\.conf\.[cm]?js"
+    r"|pytest\.ini|tox\.ini|noxfile\.py|karma\.conf\.[cm]?js"
     r"|(jest|vitest|playwright|cypress)\.config\.[cm]?[jt]s|\.readthedocs\.ya?ml|\.yamllint(\.ya?ml)?"
     r"|(phpstan|psalm)(-baseline)?\.(neon|xml)(\.dist)?|phpunit\.xml(\.dist)?|\.php-cs-fixer(\.dist)?\.php"
     r"|gradlew(\.bat)?|mvnw(\.cmd)?"
@@ -229,19 +233,23 @@ _TOOLING = re.compile(
 _REPO_BOTS = re.compile(r"^\.github/(dependabot\.ya?ml|renovate\.json5?)$|^renovate\.json5?$")
 # Dependency pins kept in requirement files and folders (requirements/dev.txt, tests-min.in).
 _REQUIREMENTS = re.compile(
-    r"(^|/)(requirements[^/]*/[^/]+\.(txt|in)|(requirements|constraints)[^/]*\.(txt|in)"
+    r"(^|/)(requirements[^/]*/[^/]+\.(txt|in)|([\w.]+[-_])?(requirements|constraints)[^/]*\.(txt|in)"
     r"|environment\.ya?ml)$"
 )
 # Pins for developing, testing or documenting the project, not for running it.
 _DEV_REQUIREMENTS = re.compile(
     r"(^|/)requirements[^/]*/([^/]*[-_.])?(dev|develop|tests?|docs?|typing|lint|style|ci|check)"
     r"(\d*|[-_.][^/]*)\.(txt|in)$|(^|/)requirements[-_.](dev|tests?|docs?|typing|lint)[^/]*\.(txt|in)$"
+    # named before: dev-requirements.txt, test_requirements.txt, mkdocs-requirements.txt
+    r"|(^|/)(dev|develop|tests?|docs?|mkdocs|sphinx|typing|lint)[-_]requirements[^/]*\.(txt|in)$"
 )
 # A Helm chart's templates and values are what the chart deploys: its runtime.
 _CHART_RUNTIME = re.compile(r"(^|/)charts?/[^/]+/(templates/.+|values\.ya?ml)$")
 _CHART_META = re.compile(r"(^|/)charts?/[^/]+/Chart\.(yaml|lock)$")
 # Cargo's build script sits beside Cargo.toml, never inside src/ (where build.rs is a module).
 _CARGO_BUILD_SCRIPT = re.compile(r"^(?!(.*/)?src/)(.*/)?build\.rs$")
+# Gradle's build logic, compiled before the build and never shipped.
+_GRADLE_BUILD_LOGIC = re.compile(r"(^|/)buildSrc/")
 _EXAMPLE = re.compile(r"(^|/)(examples?|samples?|demos?|recipes|benchmarks?)/")
 
 
@@ -273,6 +281,8 @@ def classify(path: str) -> PathKind:
         return PathKind.TEST
     if _DOCS.search(path):
         return PathKind.DOCS
+    if _GRADLE_BUILD_LOGIC.search(path):
+        return PathKind.BUILD
     if name in BUILD_FILES or extension in BUILD_EXTENSIONS or _CARGO_BUILD_SCRIPT.search(lower):
         return PathKind.BUILD  # before the extensions: CMakeLists.txt is not a text document
     if extension in DOC_EXTENSIONS:

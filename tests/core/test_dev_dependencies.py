@@ -71,6 +71,10 @@ def bump(message: str, *changes: tuple[str, str | None]) -> CommitInput:
         # renovate names it without a "from"
         ("Update dependency com.google.devtools.ksp:symbol-processing-gradle-plugin to v2", [("gradle/libs.versions.toml", None)], True),
         ("Update dependency com.squareup.okio:okio to v3.9", [("gradle/libs.versions.toml", None)], False),
+        # a formatter by its Maven coordinates; a Gradle plugin by renovate's own title
+        ("Update dependency com.facebook:ktfmt to v0.61", [("gradle/libs.versions.toml", None)], True),
+        ("Update plugin mavenPublish to v0.35.0", [("gradle/libs.versions.toml", None)], True),
+        ("Update plugin spotless to v7\n\nUpdate dependency com.squareup.okio:okio to v3.9", [("gradle/libs.versions.toml", None)], False),
         ("Bump eslint and prettier", [("package.json", None)], False),  # no "from": names unknown
         # a bump by hand names it before "to" and a version
         ("Bump RuboCop to `1.36.x` (#9125)", [("Gemfile", None), ("lib/acme/site.rb", None)], True),

@@ -100,6 +100,27 @@ def said(change_type: ChangeType, importance: Importance) -> Analysis:
             (ChangeType.CI, Importance.LOW),
             ("paths", "paths"),
         ),
+        (
+            'Revert "refactor: drop a duplicate assignment"',
+            ["test/respond.js"],
+            (ChangeType.TEST, Importance.LOW),
+            (ChangeType.REVERT, Importance.LOW),
+            ("message", "message"),
+        ),
+        (
+            "style: gofumpt command_test.go",
+            ["command_test.go"],
+            (ChangeType.TEST, Importance.LOW),
+            (ChangeType.STYLE, Importance.LOW),
+            ("message", "message"),
+        ),
+        (
+            "chore: adds updated codecov",
+            [".github/workflows/node.yml", "package.json"],
+            (ChangeType.CHORE, Importance.MEDIUM),
+            (ChangeType.CI, Importance.LOW),
+            ("message", "message"),
+        ),
     ],
 )
 def test_strong_signals_settle_type_and_importance(

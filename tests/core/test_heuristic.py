@@ -266,6 +266,80 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
             ChangeType.STYLE,
             Importance.LOW,
         ),
+        # a C project's test program by its bare name, whatever the subject says
+        ("Fix timing based macOS CI failure.", ["test.c"], ChangeType.TEST, Importance.LOW),
+        # the coverage service's settings are CI's, with or without a subject naming it
+        ("Update codacy config", [".github/codecov.yml"], ChangeType.CI, Importance.LOW),
+        (
+            "chore: adds updated codecov",
+            [".github/workflows/node.yml", "package.json"],
+            ChangeType.CI,
+            Importance.LOW,
+        ),
+        ("Use container-based Travis", [".travis.yml", "Makefile"], ChangeType.CI, Importance.LOW),
+        # but a CI word in a tag names nothing, and code changed is not CI work
+        ("Use the cache [skip ci]", [".travis.yml", "Makefile"], ChangeType.CHORE, Importance.LOW),
+        ("Fix CI on Windows", [".travis.yml", "src/io.c"], ChangeType.BUGFIX, Importance.HIGH),
+        # pins named for what they are for: the docs' tooling, or what runs
+        (
+            "chore(deps): bump mkdocs-material",
+            ["mkdocs-requirements.txt"],
+            ChangeType.BUILD,
+            Importance.LOW,
+        ),
+        ("Bump urllib3", ["pip-requirements.txt"], ChangeType.BUILD, Importance.MEDIUM),
+        # Gradle's buildSrc is build logic, never shipped
+        (
+            "Drop the stdlib dependency",
+            ["buildSrc/src/main/kotlin/Deps.kt"],
+            ChangeType.BUILD,
+            Importance.MEDIUM,
+        ),
+        # a revert is a revert whatever it touches, and weighs what it undoes
+        (
+            'Revert "refactor: drop a duplicate assignment"',
+            ["test/respond.js"],
+            ChangeType.REVERT,
+            Importance.LOW,
+        ),
+        # a style or refactor prefix on test files names the type, unless it is about the tests
+        ("style: gofumpt command_test.go", ["command_test.go"], ChangeType.STYLE, Importance.LOW),
+        ("refactor: use slices.Equal", ["encode_test.go"], ChangeType.REFACTOR, Importance.LOW),
+        (
+            "refactor(cli): convert tests to testify",
+            ["env_test.go"],
+            ChangeType.TEST,
+            Importance.LOW,
+        ),
+        # the subject names the manifest it fixes
+        (
+            "Fix go.mod and add comments",
+            ["go.mod", "go.sum", "suggest.go"],
+            ChangeType.BUILD,
+            Importance.MEDIUM,
+        ),
+        # a release prepared by hand
+        ("Prepare for v1.0.2 GA", ["CHANGELOG.md", "README.md"], ChangeType.CHORE, Importance.LOW),
+        # added clean-up hooks are added; the same class in another language is a refactor
+        (
+            "Add hooks for read/write/cleanup",
+            ["adapters/qt.h"],
+            ChangeType.FEATURE,
+            Importance.HIGH,
+        ),
+        (
+            "Convert ClassJsonAdapter to kotlin",
+            ["src/ClassJsonAdapter.kt"],
+            ChangeType.REFACTOR,
+            Importance.LOW,
+        ),
+        # input rejected that used to be accepted is a fix
+        (
+            "read: Add additional RESP3 bool validation",
+            ["read.c"],
+            ChangeType.BUGFIX,
+            Importance.HIGH,
+        ),
     ],
 )
 def test_type_and_importance(
@@ -311,6 +385,18 @@ def test_an_advisory_id_anywhere_in_the_message_is_security() -> None:
     plain = heuristic_analysis(commit("Limit recursive object merge depth", "src/jv.c"), "en")
     assert (advisory.change_type, advisory.importance) == (ChangeType.SECURITY, Importance.HIGH)
     assert plain.change_type is not ChangeType.SECURITY
+
+
+def test_a_threat_named_in_the_body_is_security() -> None:
+    """A body that says what an attacker could do makes the change a security one."""
+    body = (
+        "Add a `maxdepth` reader member\n\nA corrupted or maliciously crafted payload could cause"
+        " a stack overflow."
+    )
+    threat = heuristic_analysis(commit(body, "read.c", "read.h"), "en")
+    plain = heuristic_analysis(commit("Add a `maxdepth` reader member", "read.c"), "en")
+    assert (threat.change_type, threat.importance) == (ChangeType.SECURITY, Importance.HIGH)
+    assert plain.change_type is ChangeType.FEATURE
 
 
 @pytest.mark.parametrize(
