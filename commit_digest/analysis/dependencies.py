@@ -81,8 +81,13 @@ def _all_dev_tools(message: str) -> bool:
     ]
     plugins = any(match["plugin"] for match in _BUMPED.finditer(message))
     return (bool(names) or plugins) and all(
-        _DEV_TOOL.match(name.rsplit(":", 1)[-1]) for name in names
+        _DEV_TOOL.match(name.rsplit(":", 1)[-1]) or _GRADLE_PLUGIN_GROUP.search(name)
+        for name in names
     )
+
+
+# A Gradle plugin by its Maven group: "de.mannodermaus.gradle.plugins:android-junit5".
+_GRADLE_PLUGIN_GROUP = re.compile(r"(^|\.)gradle\.plugins?(\.|:)", re.I)
 
 
 def _dev_lines_only(path: str, patch: str) -> bool:

@@ -101,7 +101,10 @@ _FORMATTING = re.compile(
 )
 # Linters by name: "Fix clippy warnings", "stop ignoring flake8 E402", "Configure new cops".
 # Not the bare word "lint": in a linter's own repository "Add new lint" is a feature.
-_LINTER = re.compile(r"\b(clippy|rubocop|cops|eslint|flake8|pylint|golangci-lint)\b", re.I)
+_LINTER = re.compile(
+    r"\b(clippy|rubocop|cops|eslint|flake8|pylint|golangci-lint|ruff|ktlint|detekt|stylelint)\b",
+    re.I,
+)
 _LINT = re.compile(r"\b(lints?|linters?)\b", re.I)
 _ANNOTATION_FIX = re.compile(
     r"\b(fix(es|ed|ing)?|correct(s|ed|ing)?|wrong|incorrect)\b.*"
@@ -413,12 +416,19 @@ def formatting_only(subject: str) -> bool:
     )
 
 
+def lints_only(subject: str) -> bool:
+    """Whether ``subject`` is about a linter's rules ("remove unused ruff check rule"), not an
+    update of the linter ("Bump ruff to 0.5")."""
+    return bool(_LINTER.search(subject)) and not _BUMP.search(subject)
+
+
 def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
     """The type the message names where it beats the paths' verdict, else None.
 
     A formatter's autofix of build files is style; a runtime dependency raised for a published
     advisory ("fix(security): CVE-2021-28834" on a gemspec) is security, a development-only one
-    stays build; a linter's rule silenced or applied in tests is style; a revert is a revert
+    stays build; a linter's rule silenced or applied in tests is style; a ``chore:`` that only
+    writes the changelog is a chore (release notes, in the rubric); a revert is a revert
     whatever it touches; a ``style:`` commit on tests is style, and so is a ``refactor:`` one
     that does not say it is about the tests ("refactor(pkg): convert tests to testify" is).
     """
@@ -427,8 +437,14 @@ def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
         return None
     if signals.prefix_type is ChangeType.REVERT:
         return ChangeType.REVERT
+    if (
+        verdict[0] is ChangeType.DOCS
+        and signals.prefix_type is ChangeType.CHORE
+        and all(_CHANGELOG.search(change.path) for change in commit.files)
+    ):
+        return ChangeType.CHORE  # the rubric: release notes are a chore, when it says so
     if verdict[0] is ChangeType.BUILD:
-        if formatting_only(commit.subject):
+        if formatting_only(commit.subject) or lints_only(commit.subject):
             return ChangeType.STYLE
         if _ADVISORY.search(commit.message) and not signals.dev_only:
             return ChangeType.SECURITY
@@ -519,7 +535,18 @@ def words_type(commit: CommitInput) -> ChangeType | None:
         return ChangeType.SECURITY
     if names_manifest(commit):
         return ChangeType.BUILD
-    return message_type(commit.subject)
+    if (said := message_type(commit.subject)) is not None:
+        return said
+    if _USE_INSTEAD.match(_AREA_LABEL.sub("", commit.subject)) and any(
+        classify(change.path) in _CODE_KINDS for change in commit.files
+    ):
+        # one way of doing the same swapped for another in the code: "Use next_back() instead
+        # of last()"; on build files it is a change of tooling, not a refactor
+        return ChangeType.REFACTOR
+    return None
+
+
+_USE_INSTEAD = re.compile(r"use\b.+\binstead of\b", re.I)
 
 
 def message_type(subject: str) -> ChangeType | None:
@@ -892,8 +919,9 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         change_type, type_signal = ChangeType.CHORE, "diff"
     elif shape == "comments" and prefix_backed(signals) not in _COMMENT_TYPES:
         # only comments changed, in code or in build files: whatever the prefix or the model
-        # says, no behaviour can have changed
-        change_type, type_signal = ChangeType.DOCS, "diff"
+        # says, no behaviour can have changed (a linter's directive in one is style)
+        change_type = ChangeType.STYLE if lints_only(commit.subject) else ChangeType.DOCS
+        type_signal = "diff"
     elif verdict is not None and not signals.breaking:
         if (said := over_paths(commit, signals)) is not None:
             change_type, type_signal = said, "message"

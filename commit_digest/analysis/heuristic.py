@@ -13,6 +13,7 @@ from commit_digest.analysis.evidence import (
     bump_type,
     changelog_type,
     diff_shape,
+    lints_only,
     names_ci,
     over_paths,
     prefix_type,
@@ -92,8 +93,9 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         return ChangeType.CHORE, "diff"
     shape = diff_shape(commit)
     if shape == "comments" and signals.prefix_type not in _COMMENT_PREFIXES:
-        # only comments changed, in code or in build files: nothing that runs can change
-        return ChangeType.DOCS, "diff"
+        # only comments changed, in code or in build files: nothing that runs can change (a
+        # linter's directive in one is style)
+        return (ChangeType.STYLE if lints_only(subject) else ChangeType.DOCS), "diff"
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
         if (said := over_paths(commit, signals)) is not None:
             return said, "message"

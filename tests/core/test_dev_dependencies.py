@@ -74,6 +74,7 @@ def bump(message: str, *changes: tuple[str, str | None]) -> CommitInput:
         # a formatter by its Maven coordinates; a Gradle plugin by renovate's own title
         ("Update dependency com.facebook:ktfmt to v0.61", [("gradle/libs.versions.toml", None)], True),
         ("Update plugin mavenPublish to v0.35.0", [("gradle/libs.versions.toml", None)], True),
+        ("Update dependency de.mannodermaus.gradle.plugins:android-junit5 to v2", [("gradle/libs.versions.toml", None)], True),
         ("Update plugin spotless to v7\n\nUpdate dependency com.squareup.okio:okio to v3.9", [("gradle/libs.versions.toml", None)], False),
         ("Bump eslint and prettier", [("package.json", None)], False),  # no "from": names unknown
         # a bump by hand names it before "to" and a version

@@ -230,13 +230,25 @@ def test_diff_shapes(path: str, patch: str, shape: str | None) -> None:
 def test_comment_only_change_is_docs_whatever_the_prefix_says() -> None:
     """`fix:` on a diff that only rewrites a comment changes no behaviour: docs, low."""
     comment = commit(
-        "fix(types): correct eslint directive",
-        change("compat/src/index.ts", "@@ -1 +1 @@\n-// eslint-disable-line foo\n+// eslint-disable-line bar\n"),
+        "fix(types): correct the merging note",
+        change("compat/src/index.ts", "@@ -1 +1 @@\n-// merges the props\n+// merges the props first\n"),
     )  # fmt: skip
     result = combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), comment)
     assert (result.change_type, result.importance) == (ChangeType.DOCS, Importance.LOW)
     assert result.decided_by is not None
     assert result.decided_by.change_type == "diff"
+
+
+def test_a_linters_directive_in_a_comment_is_style() -> None:
+    """A comment that only tells a linter what to skip is style, in both analyzers."""
+    directive = commit(
+        "fix(types): correct eslint directive",
+        change("compat/src/index.ts", "@@ -1 +1 @@\n-// eslint-disable-line foo\n+// eslint-disable-line bar\n"),
+    )  # fmt: skip
+    result = combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), directive)
+    heuristic = heuristic_analysis(directive, "en")
+    assert (result.change_type, result.importance) == (ChangeType.STYLE, Importance.LOW)
+    assert (heuristic.change_type, heuristic.importance) == (ChangeType.STYLE, Importance.LOW)
 
 
 def test_moved_code_keeps_the_models_refactor() -> None:
@@ -267,12 +279,12 @@ def test_the_paths_settle_the_importance_with_the_type_after_the_model() -> None
 
 
 def test_a_comment_only_change_in_type_declarations_is_docs() -> None:
-    """An eslint directive fixed in a .d.ts comment changes no type and no behaviour."""
-    directive = commit(
-        "fix(types): correct eslint directive",
-        change("compat/src/index.d.ts", "@@ -1 +1 @@\n-// eslint-disable-line a\n+// eslint-disable-line b\n"),
+    """A comment reworded in a .d.ts file changes no type and no behaviour."""
+    note = commit(
+        "fix(types): correct the merging note",
+        change("compat/src/index.d.ts", "@@ -1 +1 @@\n-// merged with a\n+// merged with b\n"),
     )  # fmt: skip
-    result = combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), directive)
+    result = combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), note)
     assert (result.change_type, result.importance) == (ChangeType.DOCS, Importance.LOW)
 
 

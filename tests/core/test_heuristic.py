@@ -333,6 +333,30 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
             ChangeType.REFACTOR,
             Importance.LOW,
         ),
+        # one way of doing the same swapped for another, in code; on tooling it is not a refactor
+        (
+            "Use next_back() instead of last()",
+            ["src/dir_entry.rs"],
+            ChangeType.REFACTOR,
+            Importance.LOW,
+        ),
+        (
+            "use pip-compile instead of pip-compile-multi",
+            [".github/workflows/ci.yml", "requirements/dev.in"],
+            ChangeType.CI,
+            Importance.LOW,
+        ),
+        # a linter's rules in the build settings are style; the linter's update is not
+        ("remove unused ruff check rule", ["pyproject.toml"], ChangeType.STYLE, Importance.LOW),
+        ("Bump ruff to 0.5", ["pyproject.toml"], ChangeType.BUILD, Importance.LOW),
+        # a changelog written under chore: is release notes (a chore, in the rubric)
+        (
+            "chore: add changelog entry for #1125",
+            ["CHANGELOG.md"],
+            ChangeType.CHORE,
+            Importance.LOW,
+        ),
+        ("Add changelog entry for #1125", ["CHANGELOG.md"], ChangeType.DOCS, Importance.LOW),
         # input rejected that used to be accepted is a fix
         (
             "read: Add additional RESP3 bool validation",
