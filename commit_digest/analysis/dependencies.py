@@ -74,13 +74,13 @@ def dev_only(commit: CommitInput) -> bool:
 
 def _all_dev_tools(message: str) -> bool:
     """Whether the message names what it bumps, and every name is a developer tool."""
+    matches = list(_BUMPED.finditer(message))
     names = [
         match["name"] or match["renovated"] or match["by_hand"]
-        for match in _BUMPED.finditer(message)
+        for match in matches
         if not match["plugin"]
     ]
-    plugins = any(match["plugin"] for match in _BUMPED.finditer(message))
-    return (bool(names) or plugins) and all(
+    return bool(matches) and all(
         _DEV_TOOL.match(name.rsplit(":", 1)[-1]) or _GRADLE_PLUGIN_GROUP.search(name)
         for name in names
     )

@@ -118,6 +118,8 @@ SURFACE = re.compile(
     re.I,
 )
 # Tests named as what came with the change ("Add CLAIM option + unit tests"): not its kind.
+# Tests named in a subject: "regex: add unit tests", "refactor(cli): convert tests to testify".
+_TESTS_NAMED = re.compile(r"\b(unit |integration )?tests?\b", re.I)
 _WITH_TESTS = re.compile(r"\s*(\+|&|\band\b|\bwith\b)\s*(unit |integration )?tests?\b", re.I)
 _KEYWORDS = (
     (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
@@ -133,7 +135,7 @@ _KEYWORDS = (
         ),
         ChangeType.DOCS,
     ),
-    (re.compile(r"\b(unit |integration )?tests?\b", re.I), ChangeType.TEST),
+    (_TESTS_NAMED, ChangeType.TEST),
     # a fix of the type annotations users see ("Fix return types in json commands"): a bugfix,
     # rated medium (``SURFACE``), not the type checker's upkeep below
     (_ANNOTATION_FIX, ChangeType.BUGFIX),
@@ -456,9 +458,6 @@ def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
         if signals.prefix_type is ChangeType.REFACTOR and not _TESTS_NAMED.search(commit.subject):
             return ChangeType.REFACTOR
     return None
-
-
-_TESTS_NAMED = re.compile(r"\b(unit |integration )?tests?\b", re.I)
 
 
 # A dependency update named by the subject (after any prefix): "update werkzeug", "dep: upgrade
