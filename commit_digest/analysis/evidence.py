@@ -96,13 +96,15 @@ RUNTIME_TYPES = frozenset(
 # change before the broad ones, so "Fix typo in docs" is docs and "Fix flaky test" a test.
 _FORMATTING = re.compile(
     r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style"
-    r"|gofmt|rustfmt|prettier)\b",
+    r"|gofmt|gofumpt|goimports|rustfmt|prettier|clang-format|isort)\b",
     re.I,
 )
 # Linters by name: "Fix clippy warnings", "stop ignoring flake8 E402", "Configure new cops".
 # Not the bare word "lint": in a linter's own repository "Add new lint" is a feature.
 _LINTER = re.compile(
-    r"\b(clippy|rubocop|cops|eslint|flake8|pylint|golangci-lint|ruff|ktlint|detekt|stylelint)\b",
+    r"\b(clippy|rubocop|cops|eslint|flake8|pylint|golangci-lint|ruff|ktlint|detekt|stylelint"
+    # (not go vet: it reports suspicious code, and a test it fixes checks again)
+    r"|golint|staticcheck|shellcheck|pyflakes|pycodestyle|clang-tidy|cppcheck|swiftlint)\b",
     re.I,
 )
 _LINT = re.compile(r"\b(lints?|linters?)\b", re.I)
@@ -119,7 +121,8 @@ SURFACE = re.compile(
 )
 # Tests named as what came with the change ("Add CLAIM option + unit tests"): not its kind.
 # Tests named in a subject: "regex: add unit tests", "refactor(cli): convert tests to testify".
-_TESTS_NAMED = re.compile(r"\b(unit |integration )?tests?\b", re.I)
+# "Use atomic test and set" names an atomic operation, not tests.
+_TESTS_NAMED = re.compile(r"\b(unit |integration )?tests?\b(?![- ]and[- ]set\b)", re.I)
 _WITH_TESTS = re.compile(r"\s*(\+|&|\band\b|\bwith\b)\s*(unit |integration )?tests?\b", re.I)
 _KEYWORDS = (
     (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
@@ -181,7 +184,7 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b(perf\b|performance|faster|speed ?up|optimi[sz](e|es|ed|ation)"
-            r"|inlin(e|ed|es|ing)\b(?!-))",
+            r"|inlin(e|ed|es|ing)\b(?!-)(?!\s+\S+\s+into\b))",
             re.I,
         ),
         ChangeType.PERFORMANCE,
@@ -189,7 +192,10 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused"
-            r"|dead (\S+ ){0,2}code|move|extract|split|tidy|reorgani[sz]e|misc|redundant)"
+            r"|dead (\S+ ){0,2}code|move|extract|split|tidy|reorgani[sz]e|misc|redundant"
+            # the refactoring catalogue's names and aims: "Inline foo into bar", "rework for
+            # readability"
+            r"|inline[sd]? \S+ into|rework(s|ed)?|readability)"
             # the same code in another language: "Convert ClassJsonAdapter to kotlin"
             r"|\b(convert|port|rewrite|migrate)s?\b.*\bto (kotlin|typescript|rust|go|java|swift"
             r"|c\+\+|python ?3|es ?modules|esm|es6)\b",
@@ -206,6 +212,9 @@ _KEYWORDS = (
         ),
         ChangeType.FEATURE,
     ),
+    # a subject that opens by documenting ("Document the cfg required for …"), when no word
+    # above says more ("document the new --since flag" is the flag's feature)
+    (re.compile(r"^document(s|ed|ing)?\b", re.I), ChangeType.DOCS),
 )
 # A release commit: a version as the whole subject ("v2.8.1", "grep-0.4.0", "changelog: 14.1.1",
 # "4.1.0 release (#2063)").
@@ -226,6 +235,8 @@ STRONG_SIGNALS: frozenset[Signal] = frozenset({"paths", "prefix", "diff", "chang
 # Types a diff of comments only does not contradict.
 _COMMENT_TYPES = frozenset({ChangeType.DOCS, ChangeType.STYLE})
 # Types the rubric rates low whatever they touch.
+# Prefixes a whitespace-only diff does not contradict (no prefix among them).
+RESTYLE_PREFIXES = frozenset({None, ChangeType.STYLE, ChangeType.CHORE, ChangeType.REFACTOR})
 _LOW_TYPES = frozenset({ChangeType.DOCS, ChangeType.TEST, ChangeType.STYLE, ChangeType.REFACTOR})
 _SIGNAL_TEXT = {
     "en": {
@@ -540,12 +551,18 @@ def words_type(commit: CommitInput) -> ChangeType | None:
         classify(change.path) in _CODE_KINDS for change in commit.files
     ):
         # one way of doing the same swapped for another in the code: "Use next_back() instead
-        # of last()"; on build files it is a change of tooling, not a refactor
+        # of last()", "Use existing helpers for …", "A -> B"; on build files it is a change of
+        # tooling
         return ChangeType.REFACTOR
     return None
 
 
-_USE_INSTEAD = re.compile(r"use\b.+\binstead of\b", re.I)
+_USE_INSTEAD = re.compile(
+    r"use\b.+\binstead of\b|use (the )?existing\b"
+    # a subject that is only a swap: "RawValue -> repr(transparent)", "`A` → `B` (#1584)"
+    r"|[^\s]+\s*(->|→)\s*[^\s]+(\s+\(#\d+\))?$",
+    re.I,
+)
 
 
 def message_type(subject: str) -> ChangeType | None:
@@ -684,8 +701,17 @@ _COMMENTS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("lua", "sql", "hs"), ("--",)),
 }  # fmt: skip
 # Settings and build files with ``#`` comments, by extension or by name.
-_HASH_EXTENSIONS = frozenset({"toml", "yaml", "yml", "cfg", "ini", "conf", "properties", "mk"})
-_HASH_NAMES = frozenset({"makefile", "justfile", "dockerfile", "containerfile", ".gitignore"})
+_HASH_EXTENSIONS = frozenset(
+    {"toml", "yaml", "yml", "cfg", "ini", "conf", "properties", "mk", "mak", "cmake"}
+)
+_HASH_NAMES = frozenset(
+    {"makefile", "justfile", "dockerfile", "containerfile", ".gitignore", "cmakelists.txt"}
+)
+# Makefiles for one compiler or platform (Makefile.msc, GNUmakefile) and Dockerfile variants.
+_HASH_NAME_STARTS = ("dockerfile", "makefile", "gnumakefile")
+# Rust attributes that only shape the documentation: ``#[doc = "..."]``, ``#![doc(...)]``,
+# ``#[cfg_attr(docsrs, doc(cfg(...)))]`` (docs.rs shows which feature an item needs).
+_RUST_DOC_ATTRIBUTE = re.compile(r"#!?\[(doc\b|cfg_attr\(docsrs\s*,\s*doc\b)")
 # Files whose diff is code (type declarations have comments and code too).
 _CODE_KINDS = frozenset({PathKind.SOURCE, PathKind.TYPES})
 # Files whose comments are worth a look when no code changed: a comment in a Justfile, a
@@ -701,7 +727,7 @@ def _comment_markers(path: str) -> tuple[str, ...] | None:
     extension = name.rsplit(".", 1)[-1] if "." in name else ""
     if markers := _COMMENTS.get(extension):
         return markers
-    if extension in _HASH_EXTENSIONS or name in _HASH_NAMES or name.startswith("dockerfile"):
+    if extension in _HASH_EXTENSIONS or name in _HASH_NAMES or name.startswith(_HASH_NAME_STARTS):
         return _HASH
     return None
 
@@ -751,7 +777,8 @@ def diff_shape(commit: CommitInput) -> str | None:
 def _only_comments(changes: list[FileChange]) -> bool:
     """Whether the changes have a changed line, and every one is a comment or blank.
 
-    In Python a docstring is prose too: a line inside one counts as a comment.
+    In Python a docstring is prose too: a line inside one counts as a comment, and so does a
+    Rust attribute that only shapes the documentation.
     """
     changed = False
     for change in changes:
@@ -759,11 +786,12 @@ def _only_comments(changes: list[FileChange]) -> bool:
         if change.patch is None or markers is None:
             return False
         prose: frozenset[int] | None = None  # read when a line is not a comment
+        rust = change.path.endswith(".rs")
         for number, line in enumerate(change.patch.splitlines()):
             if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
                 continue
             text = line[1:].strip()
-            if not text or text.startswith(markers):
+            if not text or text.startswith(markers) or (rust and _RUST_DOC_ATTRIBUTE.match(text)):
                 changed = changed or bool(text)
                 continue
             if prose is None:
@@ -771,6 +799,44 @@ def _only_comments(changes: list[FileChange]) -> bool:
             if number not in prose:
                 return False
             changed = True
+    return changed
+
+
+# Languages whose leading whitespace is syntax: re-indenting a block there changes what runs.
+_INDENTED = frozenset({"py", "pyi", "nim", "hs", "coffee", "pug", "sass", "yaml", "yml"})
+_SPACE = re.compile(r"\s+")
+
+
+def reformatted(commit: CommitInput) -> bool:
+    """Whether the commit only moves whitespace around in code: every run of changed lines
+    removes the same tokens it adds, in the same order, and blank lines may come or go.
+
+    Only code files (a language with comments of its own, tests included) count; a line that
+    moved elsewhere is not whitespace, and neither is a change of indentation where the
+    language reads it (Python, YAML).
+    """
+    if not commit.files:
+        return False
+    changed = False
+    for change in commit.files:
+        name = change.path.rsplit("/", 1)[-1].lower()
+        extension = name.rsplit(".", 1)[-1] if "." in name else ""
+        if change.patch is None or extension not in _COMMENTS:
+            return False
+        indented = extension in _INDENTED
+        removed: list[str] = []
+        added: list[str] = []
+        for line in (*change.patch.splitlines(), " "):
+            if line[:1] in ("+", "-") and not line.startswith(("+++", "---")):
+                changed = True
+                if text := line[1:].rstrip():
+                    stripped = text.lstrip()
+                    lead = text[: len(text) - len(stripped)] if indented else ""
+                    (added if line[0] == "+" else removed).append(lead + _SPACE.sub("", stripped))
+                continue
+            if removed != added:  # the run of changed lines ends here
+                return False
+            removed, added = [], []
     return changed
 
 
@@ -921,6 +987,9 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         # says, no behaviour can have changed (a linter's directive in one is style)
         change_type = ChangeType.STYLE if lints_only(commit.subject) else ChangeType.DOCS
         type_signal = "diff"
+    elif signals.prefix_type in RESTYLE_PREFIXES and reformatted(commit):
+        # only whitespace moved in code, tests included: formatting, whatever the paths say
+        change_type, type_signal = ChangeType.STYLE, "diff"
     elif verdict is not None and not signals.breaking:
         if (said := over_paths(commit, signals)) is not None:
             change_type, type_signal = said, "message"

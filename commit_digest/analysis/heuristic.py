@@ -8,6 +8,7 @@ from commit_digest.analysis.evidence import (
     CONVENTIONAL,
     RELEASE,
     RELEASE_COMMIT,
+    RESTYLE_PREFIXES,
     RUNTIME_TYPES,
     Signals,
     bump_type,
@@ -18,6 +19,7 @@ from commit_digest.analysis.evidence import (
     over_paths,
     prefix_type,
     read_signals,
+    reformatted,
     release_by_diff,
     words_type,
 )
@@ -96,6 +98,9 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         # only comments changed, in code or in build files: nothing that runs can change (a
         # linter's directive in one is style)
         return (ChangeType.STYLE if lints_only(subject) else ChangeType.DOCS), "diff"
+    if signals.prefix_type in RESTYLE_PREFIXES and reformatted(commit):
+        # only whitespace moved in code, tests included: formatting, whatever the paths say
+        return ChangeType.STYLE, "diff"
     if (verdict := signals.path_verdict) is not None and not signals.breaking:
         if (said := over_paths(commit, signals)) is not None:
             return said, "message"

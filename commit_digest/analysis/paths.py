@@ -107,8 +107,12 @@ BUILD_FILES = frozenset(
 )
 # Build files by extension: package specs, project files, autoconf and CMake macros.
 BUILD_EXTENSIONS = frozenset(
-    {"gemspec", "cabal", "nimble", "csproj", "fsproj", "vbproj", "props", "m4", "cmake"}
+    {"gemspec", "cabal", "nimble", "csproj", "fsproj", "vbproj", "props", "m4", "cmake", "mak"}
 )
+# A makefile for one compiler or platform: win32/Makefile.msc, Makefile.bor, GNUmakefile.
+_MAKEFILE = re.compile(r"^(gnu)?makefile(\.[\w-]+)?$")
+# Unix manual pages in roff, by section: zlib.3, git.1, man/foo.8.
+_MAN_PAGE = re.compile(r"(^|/)man\d?/|(^|/)[a-z][\w+-]*\.([1-9][a-z]{0,3}|man)$")
 BINARY_EXTENSIONS = frozenset(
     {
         "png",
@@ -285,9 +289,9 @@ def classify(path: str) -> PathKind:
         return PathKind.BUILD
     if name in BUILD_FILES or extension in BUILD_EXTENSIONS or _CARGO_BUILD_SCRIPT.search(lower):
         return PathKind.BUILD  # before the extensions: CMakeLists.txt is not a text document
-    if extension in DOC_EXTENSIONS:
+    if extension in DOC_EXTENSIONS or _MAN_PAGE.search(lower):
         return PathKind.DOCS
-    if name.startswith("dockerfile") or name.startswith("requirements"):
+    if name.startswith("dockerfile") or name.startswith("requirements") or _MAKEFILE.match(name):
         return PathKind.BUILD
     if _EXAMPLE.search(lower):
         return PathKind.EXAMPLE

@@ -9,6 +9,7 @@ from commit_digest.analysis.evidence import (
     changelog_type,
     combine_evidence,
     diff_shape,
+    reformatted,
 )
 from commit_digest.analysis.heuristic import heuristic_analysis
 from commit_digest.analysis.inputs import CommitInput, FileChange
@@ -91,6 +92,13 @@ def model(change_type: ChangeType, importance: Importance) -> Analysis:
         ("build.rs", PathKind.BUILD),
         ("crates/core/build.rs", PathKind.BUILD),
         ("src/commands/build.rs", PathKind.SOURCE),
+        # makefiles for one compiler or platform; roff manual pages (not versioned libraries)
+        ("win32/Makefile.msc", PathKind.BUILD),
+        ("GNUmakefile", PathKind.BUILD),
+        ("zlib.3", PathKind.DOCS),
+        ("doc/git-log.1", PathKind.DOCS),
+        ("man/man8/foo.8", PathKind.DOCS),
+        ("lib/libz.so.1", PathKind.SOURCE),
     ],
 )
 def test_path_kinds(path: str, kind: PathKind) -> None:
@@ -220,6 +228,10 @@ def test_a_changelog_only_commit_is_not_read_as_its_entry() -> None:
         ("Justfile", "@@ -1,2 +1,3 @@\n+# Build the docs\n docs:\n", "comments"),
         ("pyproject.toml", "@@ -1 +1 @@\n-# a\n+b = 1\n", None),
         (".github/workflows/ci.yml", "@@ -1,2 +1 @@\n-    # TODO: drop this\n     runs-on: x\n", "comments"),
+        ("win32/Makefile.msc", "@@ -6,2 +6,2 @@\n-#   nmake -f a.msc\n+#   nmake -f a.msc -I.\n LOC =\n", "comments"),
+        # a Rust attribute that only shapes the docs is documentation
+        ("src/map.rs", "@@ -1,2 +1,3 @@\n     #[cfg(feature = \"x\")]\n+    #[cfg_attr(docsrs, doc(cfg(feature = \"x\")))]\n     pub fn f() {}\n", "comments"),
+        ("src/map.rs", "@@ -1,2 +1,3 @@\n+    #[cfg_attr(test, derive(Debug))]\n     pub fn f() {}\n", None),
     ],
 )  # fmt: skip
 def test_diff_shapes(path: str, patch: str, shape: str | None) -> None:
@@ -442,3 +454,38 @@ def test_comments_in_code_beside_a_new_ci_job_are_not_docs() -> None:
         change(".github/workflows/ci.yaml", "@@ -1 +1,2 @@\n jobs:\n+  gen: {runs-on: ubuntu}\n"),
     )
     assert diff_shape(job) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "patch", "restyled"),
+    [
+        ("lib/thor/base.rb", "@@ -1,2 +1,2 @@\n-def f( a, b)\n+def f(a, b)\n   x\n", True),
+        ("cmd_test.go", "@@ -1,3 +1,4 @@\n a()\n+\n-\tb( )\n+\tb()\n", True),
+        # a line moved to another place is not whitespace, though each side has the same line
+        ("install.sh", "@@ -1,4 +1,4 @@\n+  skip\n   a\n   b\n-  skip\n", False),
+        # re-indented Python changes which block a line belongs to
+        ("src/app.py", "@@ -1,2 +1,2 @@\n if x:\n-    y()\n+y()\n", False),
+        ("src/app.py", "@@ -1 +1 @@\n-y( 1 )\n+y(1)\n", True),
+        ("src/app.py", "@@ -1 +1 @@\n-y(1)\n+y(2)\n", False),
+        # prose is not code
+        ("README.md", "@@ -1 +1 @@\n-a  b\n+a b\n", False),
+    ],
+)  # fmt: skip
+def test_whitespace_only_changes_are_told_apart(path: str, patch: str, restyled: bool) -> None:
+    """Whitespace moved within a run of changed lines of code is formatting; anything else not."""
+    assert reformatted(commit("x", change(path, patch))) is restyled
+
+
+def test_a_whitespace_only_change_is_style_in_both_chains() -> None:
+    """A space dropped in code (a subject saying nothing) is style and low, model or not."""
+    spaced = commit(
+        ":scissors:",
+        change("lib/thor/base.rb", "@@ -1,2 +1,2 @@\n-  def f( target)\n+  def f(target)\n    x\n"),
+    )  # fmt: skip
+    for result in (
+        combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), spaced),
+        heuristic_analysis(spaced, "en"),
+    ):
+        assert (result.change_type, result.importance) == (ChangeType.STYLE, Importance.LOW)
+    fixed = commit("fix: spacing", change("lib/a.rb", "@@ -1 +1 @@\n-f( 1)\n+f(1)\n"))
+    assert heuristic_analysis(fixed, "en").change_type is ChangeType.BUGFIX

@@ -364,8 +364,50 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
             ChangeType.BUGFIX,
             Importance.HIGH,
         ),
+        # an atomic test-and-set is no test
+        (
+            "Use atomic test and set, if available, for dynamic CRC tables.",
+            ["crc32.c"],
+            ChangeType.BUGFIX,
+            Importance.HIGH,
+        ),
+        # the refactoring catalogue's names and aims; inlining for speed stays performance
+        (
+            "Inline Serializer::serialize_seq into serialize_bytes",
+            ["src/ser.rs"],
+            ChangeType.REFACTOR,
+            Importance.LOW,
+        ),
+        ("matcher: add a bunch of inline annotations", ["src/m.rs"], ChangeType.PERFORMANCE,
+         Importance.MEDIUM),
+        ("parseLongArg code rework for readability", ["flag.go"], ChangeType.REFACTOR,
+         Importance.LOW),
+        # the code's own helpers reused, or one thing swapped for another, in code
+        (
+            "Use existing helpers for running visit_seq over a Vec/slice",
+            ["src/value/de.rs"],
+            ChangeType.REFACTOR,
+            Importance.LOW,
+        ),
+        ("RawValue -> repr(transparent)", ["src/raw.rs"], ChangeType.REFACTOR, Importance.LOW),
+        ("Update WDM (0.1.1 → 0.2.0) in the tool", ["src/w.rb"], ChangeType.BUGFIX,
+         Importance.HIGH),
+        # a subject that opens by documenting
+        (
+            "Document the spaceless shortcut argument format -Ifile",
+            ["flag.go"],
+            ChangeType.DOCS,
+            Importance.LOW,
+        ),
+        # a style linter named on test files is style; go vet's fixes in tests are test work
+        ("fix golint warnings", ["flag_test.go"], ChangeType.STYLE, Importance.LOW),
+        ("flag_test: fix go vet (#123)", ["flag_test.go"], ChangeType.TEST, Importance.LOW),
+        # manual pages are documentation; a makefile for one compiler is a build file
+        ("Put license in zlib.3 man page.", ["zlib.3"], ChangeType.DOCS, Importance.LOW),
+        ("Link with the static runtime", ["win32/Makefile.msc"], ChangeType.BUILD,
+         Importance.MEDIUM),
     ],
-)
+)  # fmt: skip
 def test_type_and_importance(
     message: str, paths: list[str], change_type: ChangeType, importance: Importance
 ) -> None:
