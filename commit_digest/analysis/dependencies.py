@@ -46,9 +46,10 @@ _DEV_TOOL = re.compile(
     r"|error_?prone(-.+)?|jacoco(-.+)?|kover(-.+)?|dokka(-.+)?|japicmp(-.+)?)$",
     re.I,
 )
-# package.json keys for developing the package; "scripts" minus the install hooks users run.
+# package.json keys for developing the package; "scripts" minus the install hooks users run;
+# composer.json's "require-dev" and "autoload-dev".
 _PACKAGE_SECTION = re.compile(r'^\s{1,8}"(?P<key>[^"]+)"\s*:\s*[{\[]')
-_DEV_PACKAGE_SECTIONS = frozenset({"devDependencies", "scripts"})
+_DEV_PACKAGE_SECTIONS = frozenset({"devDependencies", "scripts", "require-dev", "autoload-dev"})
 _INSTALL_HOOK = re.compile(r'"(pre|post)?install"\s*:')
 _CARGO_SECTION = re.compile(r"^\s*\[(?P<table>[^\]]+)\]\s*$")
 
@@ -64,7 +65,7 @@ def dev_only(commit: CommitInput) -> bool:
     manifests = [
         change
         for change in commit.files
-        if change.path.rsplit("/", 1)[-1] in ("package.json", "Cargo.toml")
+        if change.path.rsplit("/", 1)[-1] in ("package.json", "composer.json", "Cargo.toml")
     ]
     return bool(manifests) and all(
         change.patch is not None and _dev_lines_only(change.path, change.patch)

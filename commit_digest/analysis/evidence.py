@@ -132,7 +132,7 @@ _KEYWORDS = (
     (_LINTER, ChangeType.STYLE),
     (
         re.compile(
-            r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling|readme|changelog"
+            r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling(?! out)|readme|changelog"
             r"|(broken|dead|outdated) links?)\b",
             re.I,
         ),
@@ -163,7 +163,7 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b(fix(es|ed)?|bugs?|crash(es)?|panics?|regression|broken|wrong|incorrect|errors?"
-            r"|avoid|prevent|handle|missing|workaround|don'?t|doesn'?t"
+            r"|avoid|prevent|handle|missing|workaround|don'?t|doesn'?t|do not|does not"
             # input rejected that was accepted ("Add additional RESP3 bool validation")
             r"|validation)\b",
             re.I,
@@ -326,6 +326,8 @@ def read_signals(commit: CommitInput) -> Signals:
         prefix, prefix_type = "revert", ChangeType.REVERT
     kinds = Counter(classify(change.path) for change in commit.files)
     builds = bool(kinds[PathKind.BUILD] or kinds[PathKind.LOCKFILE])
+    # developer tools' pins (a pre-commit config) updated by name: a development dependency
+    tools_bumped = not builds and bool(kinds[PathKind.TOOLING]) and names_bump(commit.subject)
     return Signals(
         prefix=prefix,
         prefix_type=prefix_type,
@@ -334,8 +336,8 @@ def read_signals(commit: CommitInput) -> Signals:
         additions=sum(change.additions or 0 for change in commit.files),
         deletions=sum(change.deletions or 0 for change in commit.files),
         files=max(commit.files_total, len(commit.files)),
-        dev_only=(builds or prefix_type is ChangeType.BUILD) and dev_only(commit),
-        bump=builds and names_bump(commit.subject),
+        dev_only=tools_bumped or ((builds or prefix_type is ChangeType.BUILD) and dev_only(commit)),
+        bump=tools_bumped or (builds and names_bump(commit.subject)),
         surface=bool(SURFACE.search(commit.subject)),
     )
 
@@ -373,7 +375,12 @@ def prefix_type(signals: Signals) -> ChangeType | None:
     "fix: address goreleaser build issues" on a Makefile and a release config changes how the
     software is built, not what it does: build (ci when only workflows and their hooks).
     """
-    claimed = signals.prefix_type
+    return on_machinery(signals.prefix_type, signals)
+
+
+def on_machinery(claimed: ChangeType | None, signals: Signals) -> ChangeType | None:
+    """``claimed``, or build (ci) when it claims behaviour and only the machinery changed: a
+    "Fix #1264: use a versioned shade package" on the pom and its release notes is build."""
     if claimed not in _BEHAVIOUR_PREFIXES or signals.touches_code:
         return claimed
     telling = set(signals.kinds) - NOISE - {PathKind.DOCS}
@@ -476,7 +483,9 @@ def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
 _BUMP_SUBJECT = re.compile(
     r"^(update|upgrade|bump)s?\s+(?:the\s+)?+(?:dependency\s+|dependencies\s+)?+"
     r"(?!(version|docs?|readme|changelog|copyright|licen[cs]e|tests?|ci|examples?)\b)"
-    r"[@\w`][\w@./`-]*",
+    r"[@\w`][\w@./`-]*"
+    # a tool's own update of its pins: "[pre-commit.ci] pre-commit autoupdate"
+    r"|^([\w.-]+\s+)?auto-?update\b",
     re.I,
 )
 # Prefixes a dependency update's own subject overrides: none, or ones that name no other kind.
@@ -486,7 +495,7 @@ _BUMP_PREFIXES = frozenset({None, ChangeType.CHORE, ChangeType.BUILD})
 def names_bump(subject: str) -> bool:
     """Whether ``subject`` says the commit updates a dependency."""
     match = CONVENTIONAL.match(subject)
-    return bool(_BUMP_SUBJECT.match(match["desc"] if match else subject))
+    return bool(_BUMP_SUBJECT.match(_TAGS.sub("", match["desc"] if match else subject).strip()))
 
 
 def bump_type(signals: Signals) -> ChangeType | None:
@@ -505,7 +514,10 @@ _VERSION_NUMBER = re.compile(r"\d+\.\d+(\.\d+)?")
 
 def release_by_diff(commit: CommitInput) -> bool:
     """Whether the diff is a release made by hand: a version file's number moves, a changelog
-    records it, and everything else is documentation (the release post, the docs' version)."""
+    records it, and everything else is documentation (the release post, the docs' version) —
+    or the project's own version moves in its manifests and nothing else does."""
+    if own_version_only(commit):
+        return True
     if not any(_CHANGELOG.search(change.path) for change in commit.files):
         return False
     versions = 0
@@ -518,6 +530,63 @@ def release_by_diff(commit: CommitInput) -> bool:
         elif classify(change.path) is not PathKind.DOCS:
             return False
     return versions > 0
+
+
+# The lines a release tool moves in a manifest: package.json's "version"; Maven's <version>
+# beside the scm tag and the reproducible-build timestamp; a TOML manifest's version key.
+_JSON_VERSION = re.compile(r'^"version"\s*:\s*"[^"]*",?$')
+_POM_RELEASE = re.compile(r"^<(version|tag|project\.build\.outputTimestamp)>[^<]*</\1>$")
+_MANIFESTS = frozenset({"package.json", "pom.xml", "cargo.toml", "pyproject.toml"})
+_TOML_VERSION = re.compile(r'^version\s*=\s*"[^"]*"$')
+_TOML_PACKAGE = re.compile(r"^\[(package|workspace\.package|project|tool\.poetry)\]$")
+
+
+def own_version_only(commit: CommitInput) -> bool:
+    """Whether the diff only moves the project's own version in its manifests ("[maven-release-
+    plugin] prepare for next development iteration", ``npm version``, "Bump version to 2.1").
+
+    Maven's ``<version>`` lines count when one side is a ``-SNAPSHOT`` (the release cycle's
+    development version; a dependency's version is not); a TOML ``version`` key when the hunk
+    shows it under ``[package]`` or ``[project]``.
+    """
+    if not commit.files:
+        return False
+    for change in commit.files:
+        name = change.path.rsplit("/", 1)[-1].lower()
+        if change.patch is None or name not in _MANIFESTS:
+            return False
+        lines = [text for _, text in changed_lines(change.patch)]
+        if not lines:
+            return False
+        if name == "package.json" and not all(_JSON_VERSION.match(t) for t in lines):
+            return False
+        if name == "pom.xml" and not (
+            all(_POM_RELEASE.match(t) for t in lines)
+            and any("-SNAPSHOT<" in t for t in lines if t.startswith("<version>"))
+        ):
+            return False
+        if name.endswith(".toml") and not _toml_package_version(change.patch):
+            return False
+    return True
+
+
+def _toml_package_version(patch: str) -> bool:
+    """Whether every changed line is a ``version = "…"`` under a package table the hunk shows."""
+    table: str | None = None
+    changed = False
+    for line in patch.splitlines():
+        if line.startswith("@@"):
+            table = None
+            continue
+        text = line[1:].strip()
+        if text.startswith("["):
+            table = text
+        if line[:1] not in ("+", "-") or not text:
+            continue
+        if not (_TOML_VERSION.match(text) and table and _TOML_PACKAGE.match(table)):
+            return False
+        changed = True
+    return changed
 
 
 def changed_lines(patch: str | None) -> Iterator[tuple[str, str]]:
@@ -538,15 +607,16 @@ _ADVISORY = re.compile(r"\b(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3}
 _THREAT = re.compile(r"\b(malicious(ly)?|exploits?|attackers?)\b", re.I)
 
 
-def words_type(commit: CommitInput) -> ChangeType | None:
+def words_type(commit: CommitInput, signals: Signals) -> ChangeType | None:
     """Return the type the message names: an advisory or a threat anywhere in it, a build file
-    the subject opens with, else the subject's words."""
+    the subject opens with, else the subject's words (a fix or a feature of the build machinery
+    alone is build work)."""
     if _ADVISORY.search(commit.message) or _THREAT.search(commit.message):
         return ChangeType.SECURITY
     if names_manifest(commit):
         return ChangeType.BUILD
     if (said := message_type(commit.subject)) is not None:
-        return said
+        return on_machinery(said, signals)
     if _USE_INSTEAD.match(_AREA_LABEL.sub("", commit.subject)) and any(
         classify(change.path) in _CODE_KINDS for change in commit.files
     ):
@@ -565,9 +635,13 @@ _USE_INSTEAD = re.compile(
 )
 
 
+# Text a subject quotes: what it talks about, not what it says ('"broken" instead of "illegal"').
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
+
+
 def message_type(subject: str) -> ChangeType | None:
     """Return the type the words of ``subject`` name, if any (the rubric's third signal)."""
-    words = _WITH_TESTS.sub("", _AREA_LABEL.sub("", subject))
+    words = _QUOTED.sub('""', _WITH_TESTS.sub("", _AREA_LABEL.sub("", subject)))
     for pattern, change_type in _KEYWORDS:
         if pattern.search(words):
             if change_type is ChangeType.REFACTOR and _ADDS.match(words):
@@ -604,7 +678,9 @@ _MANIFEST_SUBJECT = re.compile(
 
 # The project's own record of the change: a changelog or "what's new" page in the diff.
 _CHANGELOG = re.compile(
-    r"(^|/)(CHANGELOG|CHANGES|NEWS|HISTORY|RELEASE[-_]?NOTES|whats-?new)[^/]*$", re.IGNORECASE
+    r"(^|/)(CHANGELOG|CHANGES|NEWS|HISTORY|RELEASE[-_]?NOTES|whats-?new)[^/]*$"
+    r"|(^|/)release[-_]?notes/",  # jackson's release-notes/VERSION-2.x
+    re.IGNORECASE,
 )
 # The sections changelogs file entries under (Keep a Changelog's, towncrier's, Sphinx pages').
 _SECTIONS = (
@@ -977,11 +1053,16 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
     type_signal: Signal = "model"
     shape = diff_shape(commit)
     verdict = signals.path_verdict
-    if RELEASE_COMMIT.match(commit.subject):
-        # a release tool's commit: housekeeping whatever it touches
-        change_type, type_signal = ChangeType.CHORE, "message"
-    elif release_by_diff(commit):
-        change_type, type_signal = ChangeType.CHORE, "diff"
+    released: Signal | None = (
+        "message"  # a release tool's commit ("chore(release): 1.2.0")
+        if RELEASE_COMMIT.match(commit.subject)
+        else "diff"  # a release by hand, or the release tool's version bump in the manifest
+        if release_by_diff(commit)
+        else None
+    )
+    if released is not None:
+        # housekeeping whatever it touches, and low: the rubric's release version bump
+        change_type, type_signal = ChangeType.CHORE, released
     elif shape == "comments" and prefix_backed(signals) not in _COMMENT_TYPES:
         # only comments changed, in code or in build files: whatever the prefix or the model
         # says, no behaviour can have changed (a linter's directive in one is style)
@@ -1005,7 +1086,7 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         change_type, type_signal = ChangeType.CHORE, "message"
     elif (filed := changelog_type(commit, section_only=True)) is not None:
         change_type, type_signal = filed, "changelog"
-    elif (said := words_type(commit)) is not None:
+    elif (said := words_type(commit, signals)) is not None:
         change_type, type_signal = said, "message"
     elif (filed := changelog_type(commit)) is not None:
         change_type, type_signal = filed, "changelog"
@@ -1018,7 +1099,9 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         # first signal a change to source code changes behaviour.
         change_type, type_signal = ChangeType.BUGFIX, "default"
     importance = (
-        verdict[1]  # the paths settle the importance with the type (tooling: build, low)
+        Importance.LOW
+        if released is not None
+        else verdict[1]  # the paths settle the importance with the type (tooling: build, low)
         if type_signal == "paths" and verdict is not None
         else rubric_importance(change_type, signals)
     )

@@ -115,7 +115,7 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         return ChangeType.CHORE, "message"
     if (filed := changelog_type(commit, section_only=True)) is not None:
         return filed, "changelog"
-    if (said := words_type(commit)) is not None:
+    if (said := words_type(commit, signals)) is not None:
         return said, "message"
     if (filed := changelog_type(commit)) is not None:
         return filed, "changelog"

@@ -208,7 +208,7 @@ _CI = re.compile(
     r"|^(\.github/)?\.?codecov\.ya?ml$"
 )
 _DOCS = re.compile(
-    r"(^|/)(docs?|documentation|site)/"
+    r"(^|/)(docs?|documentation|site|release[-_]?notes)/"
     # what a repository shows people: funding, issue and pull-request templates
     r"|^\.github/(funding\.ya?ml|issue_template/|pull_request_template)"
     r"|(^|/)(README|CHANGELOG|CHANGES|NEWS|HISTORY|RELEASE[-_]?NOTES|CONTRIBUTING|LICENSE|NOTICE"
@@ -225,6 +225,7 @@ _TOOLING = re.compile(
     r"|pytest\.ini|tox\.ini|noxfile\.py|karma\.conf\.[cm]?js"
     r"|(jest|vitest|playwright|cypress)\.config\.[cm]?[jt]s|\.readthedocs\.ya?ml|\.yamllint(\.ya?ml)?"
     r"|(phpstan|psalm)(-baseline)?\.(neon|xml)(\.dist)?|phpunit\.xml(\.dist)?|\.php-cs-fixer(\.dist)?\.php"
+    r"|\.php_cs(\.dist)?|\.styleci\.ya?ml"
     r"|gradlew(\.bat)?|mvnw(\.cmd)?"
     # package managers' and toolchain pins for working in the repository (not what installs it)
     r"|\.npmrc|\.yarnrc(\.ya?ml)?|\.pnpmfile\.c?js|\.nvmrc|\.node-version|\.tool-versions"

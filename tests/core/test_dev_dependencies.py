@@ -47,6 +47,18 @@ CARGO_RUNTIME = """@@ -20,4 +20,4 @@
 -regex = "1.10"
 +regex = "1.11"
 """
+COMPOSER_DEV = """@@ -34,8 +34,7 @@
+     "require-dev": {
+-        "phpunit/phpunit": "^4.5 || ^5.0.5",
+-        "phpunit/phpunit-mock-objects": "2.3.0 || ^3.0"
++        "phpunit/phpunit": "^4.5 || ^5.0.5"
+     },
+"""
+COMPOSER_RUNTIME = """@@ -30,4 +30,4 @@
+     "require": {
+-        "php": "^5.3.2",
++        "php": "^5.3.2 || ^7.0",
+"""
 INSTALL_HOOK = """@@ -8,4 +8,4 @@
    "scripts": {
 -    "postinstall": "node setup.js",
@@ -89,6 +101,9 @@ def bump(message: str, *changes: tuple[str, str | None]) -> CommitInput:
         ("Update tempfile", [("Cargo.toml", CARGO_DEV)], True),
         ("Update regex", [("Cargo.toml", CARGO_RUNTIME)], False),
         ("Build with node 20", [("package.json", INSTALL_HOOK)], False),  # users run it
+        # composer's sections for developing the package
+        ("drop phpunit-mock-objects requirement", [("composer.json", COMPOSER_DEV)], True),
+        ("Allow PHP 7", [("composer.json", COMPOSER_RUNTIME)], False),
         ("Update the build", [("setup.py", "@@ -1 +1 @@\n-a\n+b\n")], False),
     ],
 )  # fmt: skip
@@ -113,3 +128,14 @@ def test_a_dev_tool_bump_that_touches_the_code_stays_low() -> None:
     runtime = bump("Bump rack to 3.1.2", ("Gemfile", None), ("lib/acme/server.rb", None))
     assert heuristic_analysis(linter, "en").importance is Importance.LOW
     assert heuristic_analysis(runtime, "en").importance is Importance.HIGH
+
+
+def test_a_tools_own_update_of_its_pins_is_a_low_build_change() -> None:
+    """pre-commit.ci's autoupdate, with the one test line the new hooks asked for: build, low."""
+    autoupdate = bump(
+        "[pre-commit.ci] pre-commit autoupdate (#662)",
+        (".pre-commit-config.yaml", "@@ -1 +1 @@\n-    rev: v0.4.1\n+    rev: v0.4.2\n"),
+        ("testing/test_pluginmanager.py", "@@ -1 +1 @@\n-    x()\n+    x()  # type: ignore\n"),
+    )
+    result = heuristic_analysis(autoupdate, "en")
+    assert (result.change_type, result.importance) == (ChangeType.BUILD, Importance.LOW)

@@ -99,6 +99,8 @@ def model(change_type: ChangeType, importance: Importance) -> Analysis:
         ("doc/git-log.1", PathKind.DOCS),
         ("man/man8/foo.8", PathKind.DOCS),
         ("lib/libz.so.1", PathKind.SOURCE),
+        ("release-notes/VERSION-2.x", PathKind.DOCS),
+        (".php_cs.dist", PathKind.TOOLING),
     ],
 )
 def test_path_kinds(path: str, kind: PathKind) -> None:
@@ -489,3 +491,54 @@ def test_a_whitespace_only_change_is_style_in_both_chains() -> None:
         assert (result.change_type, result.importance) == (ChangeType.STYLE, Importance.LOW)
     fixed = commit("fix: spacing", change("lib/a.rb", "@@ -1 +1 @@\n-f( 1)\n+f(1)\n"))
     assert heuristic_analysis(fixed, "en").change_type is ChangeType.BUGFIX
+
+
+POM_NEXT_ITERATION = """@@ -13,7 +13,7 @@
+   <artifactId>jackson-core</artifactId>
+-  <version>2.18.3</version>
++  <version>2.18.4-SNAPSHOT</version>
+   <packaging>jar</packaging>
+@@ -29,7 +29,7 @@
+-    <tag>jackson-core-2.18.3</tag>
++    <tag>HEAD</tag>
+   </scm>
+@@ -57,3 +57,3 @@
+-    <project.build.outputTimestamp>2025-02-28T23:27:12Z</project.build.outputTimestamp>
++    <project.build.outputTimestamp>2025-02-28T23:28:04Z</project.build.outputTimestamp>
+"""
+POM_DEPENDENCY = """@@ -80,5 +80,5 @@
+       <artifactId>guava</artifactId>
+-      <version>33.0.0-jre</version>
++      <version>33.1.0-jre</version>
+"""
+
+
+@pytest.mark.parametrize(
+    ("subject", "path", "patch", "change_type", "importance"),
+    [
+        # the release cycle's version moves in the manifest: a chore, whatever the subject says
+        ("[maven-release-plugin] prepare for next development iteration", "pom.xml",
+         POM_NEXT_ITERATION, ChangeType.CHORE, Importance.LOW),
+        ("Revert version", "pom.xml",
+         "@@ -1 +1 @@\n-  <version>2.18.5-SNAPSHOT</version>\n+  <version>2.18.4.1-SNAPSHOT</version>\n",
+         ChangeType.CHORE, Importance.LOW),
+        ("1.4.0", "package.json", '@@ -2,3 +2,3 @@\n   "name": "x",\n-  "version": "1.3.0",\n+  "version": "1.4.0",\n',
+         ChangeType.CHORE, Importance.LOW),
+        ("Bump version", "Cargo.toml", '@@ -1,3 +1,3 @@\n [package]\n name = "x"\n-version = "0.1.0"\n+version = "0.2.0"\n',
+         ChangeType.CHORE, Importance.LOW),
+        # a dependency's version is a dependency update
+        ("Update guava", "pom.xml", POM_DEPENDENCY, ChangeType.BUILD, Importance.MEDIUM),
+        ("Update regex", "Cargo.toml", '@@ -9,3 +9,3 @@\n [dependencies.regex]\n-version = "1.10"\n+version = "1.11"\n',
+         ChangeType.BUILD, Importance.MEDIUM),
+    ],
+)  # fmt: skip
+def test_the_projects_own_version_moved_is_a_chore(
+    subject: str, path: str, patch: str, change_type: ChangeType, importance: Importance
+) -> None:
+    """A release tool's version bump in the manifest is housekeeping, in both chains."""
+    bumped = commit(subject, change(path, patch))
+    for result in (
+        heuristic_analysis(bumped, "en"),
+        combine_evidence(model(ChangeType.FEATURE, Importance.HIGH), bumped),
+    ):
+        assert (result.change_type, result.importance) == (change_type, importance)

@@ -406,6 +406,19 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         ("Put license in zlib.3 man page.", ["zlib.3"], ChangeType.DOCS, Importance.LOW),
         ("Link with the static runtime", ["win32/Makefile.msc"], ChangeType.BUILD,
          Importance.MEDIUM),
+        # quoted text is what a subject talks about, not what it says
+        ('Use weaker wording: "broken" instead of "illegal"', ["lib/command.js"],
+         ChangeType.REFACTOR, Importance.LOW),
+        ("Do not regenerate `ParseError`", ["source/core/response.ts"], ChangeType.BUGFIX,
+         Importance.HIGH),
+        ("Fix subsets by spelling out all operator pairs", ["src/Constraint.php"],
+         ChangeType.BUGFIX, Importance.HIGH),
+        # a fix of the build machinery alone (its release notes beside it) is build work
+        ("Fix #1264: use more dynamic shade target package", ["pom.xml",
+         "release-notes/VERSION-2.x"], ChangeType.BUILD, Importance.MEDIUM),
+        ("Add `generate` workflow", [".github/workflows/gen.yml"], ChangeType.CI, Importance.LOW),
+        # php-cs-fixer's and StyleCI's settings are developer tools'
+        ("Update the fixer rules", [".php_cs", ".styleci.yml"], ChangeType.BUILD, Importance.LOW),
     ],
 )  # fmt: skip
 def test_type_and_importance(
