@@ -55,6 +55,10 @@ NINTH_CHANGE_TYPE_FLOOR = 57 / 65
 TENTH = EVAL_SET.with_name("tenth.jsonl")
 TENTH_IMPORTANCE_FLOOR = 55 / 65
 TENTH_CHANGE_TYPE_FLOOR = 53 / 65
+# The eleventh set (eval/eleventh.jsonl): first, untouched, 45/65 and 45/65, minus two commits.
+ELEVENTH = EVAL_SET.with_name("eleventh.jsonl")
+ELEVENTH_IMPORTANCE_FLOOR = 43 / 65
+ELEVENTH_CHANGE_TYPE_FLOOR = 43 / 65
 
 
 def test_heuristic_importance_agreement_holds_its_floor() -> None:
@@ -88,6 +92,9 @@ def test_heuristic_change_type_agreement_holds_its_floor() -> None:
         pytest.param(EIGHTH, EIGHTH_IMPORTANCE_FLOOR, EIGHTH_CHANGE_TYPE_FLOOR, id="eighth"),
         pytest.param(NINTH, NINTH_IMPORTANCE_FLOOR, NINTH_CHANGE_TYPE_FLOOR, id="ninth"),
         pytest.param(TENTH, TENTH_IMPORTANCE_FLOOR, TENTH_CHANGE_TYPE_FLOOR, id="tenth"),
+        pytest.param(
+            ELEVENTH, ELEVENTH_IMPORTANCE_FLOOR, ELEVENTH_CHANGE_TYPE_FLOOR, id="eleventh"
+        ),
     ],
 )
 def test_heuristic_holds_its_floor_on_the_other_sets(
