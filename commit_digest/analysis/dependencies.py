@@ -22,7 +22,7 @@ _DEV_WORDS = re.compile(
 # The names a bump message gives: "Bump pytest from 7 to 8", "Bumps [eslint](…) from",
 # "Updates `com.google.truth:truth` from 1.1.5 to 1.2.0".
 _BUMPED = re.compile(
-    r"\b(?:bumps?|updates?|upgrades?)\s+(?:the\s+)?\[?`?(?P<name>[@\w./:-]+?)`?\]?(?:\([^)]*\))?"
+    r"\b(?:bumps?|updates?|upgrades?|downgrades?)\s+(?:the\s+)?\[?`?(?P<name>[@\w./:-]+?)`?\]?(?:\([^)]*\))?"
     r"\s+from\s"
     # renovate's: "Update dependency com.google.devtools.ksp:symbol-processing-gradle-plugin to v2"
     r"|\bupdate dependency\s+`?(?P<renovated>[@\w./:-]+?)`?\s+to\s"

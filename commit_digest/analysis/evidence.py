@@ -122,6 +122,7 @@ SURFACE = re.compile(
 # Tests named as what came with the change ("Add CLAIM option + unit tests"): not its kind.
 # Tests named in a subject: "regex: add unit tests", "refactor(cli): convert tests to testify".
 # "Use atomic test and set" names an atomic operation, not tests.
+_CONST = re.compile(r"\b(add|more|declare[sd]?|mark|make)\b.*\bconst\b|\bconst[- ]correct", re.I)
 _TESTS_NAMED = re.compile(r"\b(unit |integration )?tests?\b(?![- ]and[- ]set\b)", re.I)
 _WITH_TESTS = re.compile(r"\s*(\+|&|\band\b|\bwith\b)\s*(unit |integration )?tests?\b", re.I)
 _KEYWORDS = (
@@ -133,12 +134,17 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling(?! out)|readme|changelog"
-            r"|(broken|dead|outdated) links?)\b",
+            r"|(broken|dead|outdated) links?)\b"
+            # a subject that opens by documenting: "Document `BackgroundTasks` behaviour when …"
+            r"|^document(s|ed|ing)?\b(?!.*\b(new|added)\b)",
             re.I,
         ),
         ChangeType.DOCS,
     ),
     (_TESTS_NAMED, ChangeType.TEST),
+    # const-qualification changes no behaviour: "print_string: Add more const", "declare static
+    # arrays const where possible"
+    (_CONST, ChangeType.REFACTOR),
     # a fix of the type annotations users see ("Fix return types in json commands"): a bugfix,
     # rated medium (``SURFACE``), not the type checker's upkeep below
     (_ANNOTATION_FIX, ChangeType.BUGFIX),
@@ -162,7 +168,7 @@ _KEYWORDS = (
     ),
     (
         re.compile(
-            r"\b(fix(es|ed)?|bugs?|crash(es)?|panics?|regression|broken|wrong|incorrect|errors?"
+            r"\b(fix(es|ed|up)?|bugs?|crash(es)?|panics?|regression|broken|wrong|incorrect|errors?"
             r"|avoid|prevent|handle|missing|workaround|don'?t|doesn'?t|do not|does not"
             # input rejected that was accepted ("Add additional RESP3 bool validation")
             r"|validation)\b",
@@ -212,14 +218,13 @@ _KEYWORDS = (
         ),
         ChangeType.FEATURE,
     ),
-    # a subject that opens by documenting ("Document the cfg required for …"), when no word
-    # above says more ("document the new --since flag" is the flag's feature)
-    (re.compile(r"^document(s|ed|ing)?\b", re.I), ChangeType.DOCS),
 )
 # A release commit: a version as the whole subject ("v2.8.1", "grep-0.4.0", "changelog: 14.1.1",
 # "4.1.0 release (#2063)").
 RELEASE = re.compile(
     r"^(release\b.*|bump(ed)? (to )?version.*"
+    # "Version bump to 2.9.1", "Update version to 1.7.13"
+    r"|version bump\b.*|(update[sd]?|set|change[sd]?) (the )?version (number )?to\b.*"
     # "Prepare for v1.0.2 GA", "Preparing release 2.3"
     r"|prepar(e|es|ed|ing) (for )?(the )?(\S+ )?(release|v?\d+\.\d+)\b.*"
     r"|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?(\s+release)?(\s+\(#\d+\))?)$",
@@ -421,7 +426,7 @@ def prefix_backed(signals: Signals) -> ChangeType | None:
     return claimed
 
 
-_BUMP = re.compile(r"\b(bump|update|upgrade)s?\b", re.I)
+_BUMP = re.compile(r"\b(bump|update|upgrade|downgrade)s?\b", re.I)
 
 
 def formatting_only(subject: str) -> bool:
@@ -436,6 +441,23 @@ def formatting_only(subject: str) -> bool:
     )
 
 
+# A comment addressed to a linter, type checker or coverage tool, not to a reader.
+_DIRECTIVE = re.compile(
+    r"eslint-(disable|enable)|\bnoqa\b|rubocop:(disable|enable|todo)|\bnolint\b"
+    r"|pylint:\s*disable|type:\s*ignore|pyright:\s*ignore|(istanbul|c8) ignore|prettier-ignore"
+    r"|@ts-(ignore|expect-error|nocheck)|clang-format (off|on)|pragma: no cover|biome-ignore"
+    r"|deno-lint-ignore|swiftlint:disable",
+    re.I,
+)
+
+
+def directives_only(commit: CommitInput) -> bool:
+    """Whether every changed line (of a comment-only diff) speaks to a tool: a linter's
+    directive added or removed ("// eslint-disable-next-line unicorn/no-unsafe-regex")."""
+    lines = [text for change in commit.files for _, text in changed_lines(change.patch)]
+    return bool(lines) and all(_DIRECTIVE.search(text) for text in lines)
+
+
 def lints_only(subject: str) -> bool:
     """Whether ``subject`` is about a linter's rules ("remove unused ruff check rule"), not an
     update of the linter ("Bump ruff to 0.5")."""
@@ -448,9 +470,10 @@ def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
     A formatter's autofix of build files is style; a runtime dependency raised for a published
     advisory ("fix(security): CVE-2021-28834" on a gemspec) is security, a development-only one
     stays build; a linter's rule silenced or applied in tests is style; a ``chore:`` that only
-    writes the changelog is a chore (release notes, in the rubric); a revert is a revert
-    whatever it touches; a ``style:`` commit on tests is style, and so is a ``refactor:`` one
-    that does not say it is about the tests ("refactor(pkg): convert tests to testify" is).
+    writes the changelog is a chore (release notes, in the rubric), and so is one whose subject
+    names the version; a revert is a revert whatever it touches; a ``style:`` commit on tests is
+    style, and so is a ``refactor:`` one that does not say it is about the tests
+    ("refactor(pkg): convert tests to testify" is).
     """
     verdict = signals.path_verdict
     if verdict is None:
@@ -459,10 +482,12 @@ def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
         return ChangeType.REVERT
     if (
         verdict[0] is ChangeType.DOCS
-        and signals.prefix_type is ChangeType.CHORE
+        and (signals.prefix_type is ChangeType.CHORE or _VERSION_NUMBER.search(commit.subject))
         and all(_CHANGELOG.search(change.path) for change in commit.files)
     ):
-        return ChangeType.CHORE  # the rubric: release notes are a chore, when it says so
+        # the rubric: release notes are a chore, when it says so or names the release
+        # ("Update Changelog for version 1.7")
+        return ChangeType.CHORE
     if verdict[0] is ChangeType.BUILD:
         if formatting_only(commit.subject) or lints_only(commit.subject):
             return ChangeType.STYLE
@@ -481,7 +506,7 @@ def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
 # A dependency update named by the subject (after any prefix): "update werkzeug", "dep: upgrade
 # cel-go", "chore: update quic-go to v0.48.0" — not "Update version", "Update docs".
 _BUMP_SUBJECT = re.compile(
-    r"^(update|upgrade|bump)s?\s+(?:the\s+)?+(?:dependency\s+|dependencies\s+)?+"
+    r"^(update|upgrade|downgrade|bump)s?\s+(?:the\s+)?+(?:dependency\s+|dependencies\s+)?+"
     r"(?!(version|docs?|readme|changelog|copyright|licen[cs]e|tests?|ci|examples?)\b)"
     r"[@\w`][\w@./`-]*"
     # a tool's own update of its pins: "[pre-commit.ci] pre-commit autoupdate"
@@ -644,7 +669,7 @@ def message_type(subject: str) -> ChangeType | None:
     words = _QUOTED.sub('""', _WITH_TESTS.sub("", _AREA_LABEL.sub("", subject)))
     for pattern, change_type in _KEYWORDS:
         if pattern.search(words):
-            if change_type is ChangeType.REFACTOR and _ADDS.match(words):
+            if change_type is ChangeType.REFACTOR and _ADDS.match(words) and pattern is not _CONST:
                 # "Add hooks for read/write/cleanup": the clean-up is what is added
                 return ChangeType.FEATURE
             return change_type
@@ -778,10 +803,34 @@ _COMMENTS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # Settings and build files with ``#`` comments, by extension or by name.
 _HASH_EXTENSIONS = frozenset(
-    {"toml", "yaml", "yml", "cfg", "ini", "conf", "properties", "mk", "mak", "cmake"}
+    {
+        "toml",
+        "yaml",
+        "yml",
+        "cfg",
+        "ini",
+        "conf",
+        "properties",
+        "mk",
+        "mak",
+        "cmake",
+        "gemspec",
+        "podspec",
+        "rake",
+    }
 )
 _HASH_NAMES = frozenset(
-    {"makefile", "justfile", "dockerfile", "containerfile", ".gitignore", "cmakelists.txt"}
+    {
+        "makefile",
+        "justfile",
+        "dockerfile",
+        "containerfile",
+        ".gitignore",
+        "cmakelists.txt",
+        "gemfile",
+        "rakefile",
+        "podfile",
+    }
 )
 # Makefiles for one compiler or platform (Makefile.msc, GNUmakefile) and Dockerfile variants.
 _HASH_NAME_STARTS = ("dockerfile", "makefile", "gnumakefile")
@@ -881,11 +930,15 @@ def _only_comments(changes: list[FileChange]) -> bool:
 # Languages whose leading whitespace is syntax: re-indenting a block there changes what runs.
 _INDENTED = frozenset({"py", "pyi", "nim", "hs", "coffee", "pug", "sass", "yaml", "yml"})
 _SPACE = re.compile(r"\s+")
+# What a formatter adds or drops at a line's end: a semicolon, a trailing comma (not in Python,
+# where a trailing comma makes a tuple).
+_END_PUNCTUATION = re.compile(r"[;,]+$")
 
 
 def reformatted(commit: CommitInput) -> bool:
     """Whether the commit only moves whitespace around in code: every run of changed lines
-    removes the same tokens it adds, in the same order, and blank lines may come or go.
+    removes the same tokens it adds, in the same order, and blank lines may come or go; a
+    semicolon or a trailing comma at a line's end is a formatter's too.
 
     Only code files (a language with comments of its own, tests included) count; a line that
     moved elsewhere is not whitespace, and neither is a change of indentation where the
@@ -908,7 +961,10 @@ def reformatted(commit: CommitInput) -> bool:
                 if text := line[1:].rstrip():
                     stripped = text.lstrip()
                     lead = text[: len(text) - len(stripped)] if indented else ""
-                    (added if line[0] == "+" else removed).append(lead + _SPACE.sub("", stripped))
+                    token = _SPACE.sub("", stripped)
+                    if not indented:
+                        token = _END_PUNCTUATION.sub("", token)
+                    (added if line[0] == "+" else removed).append(lead + token)
                 continue
             if removed != added:  # the run of changed lines ends here
                 return False
@@ -1066,7 +1122,8 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
     elif shape == "comments" and prefix_backed(signals) not in _COMMENT_TYPES:
         # only comments changed, in code or in build files: whatever the prefix or the model
         # says, no behaviour can have changed (a linter's directive in one is style)
-        change_type = ChangeType.STYLE if lints_only(commit.subject) else ChangeType.DOCS
+        linted = lints_only(commit.subject) or directives_only(commit)
+        change_type = ChangeType.STYLE if linted else ChangeType.DOCS
         type_signal = "diff"
     elif signals.prefix_type in RESTYLE_PREFIXES and reformatted(commit):
         # only whitespace moved in code, tests included: formatting, whatever the paths say

@@ -14,6 +14,7 @@ from commit_digest.analysis.evidence import (
     bump_type,
     changelog_type,
     diff_shape,
+    directives_only,
     lints_only,
     names_ci,
     over_paths,
@@ -97,7 +98,8 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
     if shape == "comments" and signals.prefix_type not in _COMMENT_PREFIXES:
         # only comments changed, in code or in build files: nothing that runs can change (a
         # linter's directive in one is style)
-        return (ChangeType.STYLE if lints_only(subject) else ChangeType.DOCS), "diff"
+        linted = lints_only(subject) or directives_only(commit)
+        return (ChangeType.STYLE if linted else ChangeType.DOCS), "diff"
     if signals.prefix_type in RESTYLE_PREFIXES and reformatted(commit):
         # only whitespace moved in code, tests included: formatting, whatever the paths say
         return ChangeType.STYLE, "diff"

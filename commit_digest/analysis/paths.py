@@ -198,7 +198,7 @@ _GENERATED = re.compile(
     r"|\.snap|\.svg)$|(^|/)(dist|build|gen|generated|__generated__)/"
 )
 _MINIFIED = re.compile(r"\.min\.(js|css)$|\.(js|css)\.map$|-bundle\.js$")
-_TYPES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")
+_TYPES = re.compile(r"\.d\.[cm]?ts$|\.pyi$|\.js\.flow$")
 _CI = re.compile(
     r"^ci/|^\.github/(workflows|actions)/|^\.gitlab-ci\.yml$|^\.circleci/|^\.buildkite/|^Jenkinsfile$|^\.ci/|^\.?azure-pipelines(\.ya?ml$|/)|^\.travis\.yml$"
     # the other hosted CI services' settings, by the names they read
@@ -211,6 +211,8 @@ _DOCS = re.compile(
     r"(^|/)(docs?|documentation|site|release[-_]?notes)/"
     # what a repository shows people: funding, issue and pull-request templates
     r"|^\.github/(funding\.ya?ml|issue_template/|pull_request_template)"
+    # instructions for AI coding assistants are prose: CLAUDE.md, AGENTS.md, .cursorrules
+    r"|(^|/)(\.claude|\.cursor)/|(^|/)\.cursorrules$|^\.github/copilot-instructions\.md$"
     r"|(^|/)(README|CHANGELOG|CHANGES|NEWS|HISTORY|RELEASE[-_]?NOTES|CONTRIBUTING|LICENSE|NOTICE"
     r"|AUTHORS|CODEOWNERS)[^/]*$",
     re.IGNORECASE,

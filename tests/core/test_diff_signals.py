@@ -234,6 +234,8 @@ def test_a_changelog_only_commit_is_not_read_as_its_entry() -> None:
         # a Rust attribute that only shapes the docs is documentation
         ("src/map.rs", "@@ -1,2 +1,3 @@\n     #[cfg(feature = \"x\")]\n+    #[cfg_attr(docsrs, doc(cfg(feature = \"x\")))]\n     pub fn f() {}\n", "comments"),
         ("src/map.rs", "@@ -1,2 +1,3 @@\n+    #[cfg_attr(test, derive(Debug))]\n     pub fn f() {}\n", None),
+        # a gemspec's comments are Ruby's
+        ("faraday.gemspec", "@@ -1,2 +1,3 @@\n+  # examples are shipped for users to read\n   spec.files = x\n", "comments"),
     ],
 )  # fmt: skip
 def test_diff_shapes(path: str, patch: str, shape: str | None) -> None:
@@ -471,6 +473,10 @@ def test_comments_in_code_beside_a_new_ci_job_are_not_docs() -> None:
         ("src/app.py", "@@ -1 +1 @@\n-y(1)\n+y(2)\n", False),
         # prose is not code
         ("README.md", "@@ -1 +1 @@\n-a  b\n+a b\n", False),
+        # a formatter's semicolon or trailing comma; not in Python, where a comma makes a tuple
+        ("index.js", "@@ -1 +1 @@\n-const a = 1\n+const a = 1;\n", True),
+        ("src/lib.rs", "@@ -1 +1 @@\n-    f(a, b)\n+    f(a, b),\n", True),
+        ("src/app.py", "@@ -1 +1 @@\n-x = 1\n+x = 1,\n", False),
     ],
 )  # fmt: skip
 def test_whitespace_only_changes_are_told_apart(path: str, patch: str, restyled: bool) -> None:
@@ -542,3 +548,21 @@ def test_the_projects_own_version_moved_is_a_chore(
         combine_evidence(model(ChangeType.FEATURE, Importance.HIGH), bumped),
     ):
         assert (result.change_type, result.importance) == (change_type, importance)
+
+
+def test_a_linters_directive_added_as_a_comment_is_style() -> None:
+    """A comment that only speaks to a linter is style, even when the subject names no linter."""
+    directive = commit(
+        "Disable unicorn/no-unsafe-regex for template parser",
+        change("templates.js", "@@ -1,2 +1,3 @@\n+/* eslint-disable unicorn/no-unsafe-regex */\n 'use strict';\n"),
+    )  # fmt: skip
+    prose = commit(
+        "Explain the template parser",
+        change("templates.js", "@@ -1,2 +1,3 @@\n+/* Parses {red text} templates. */\n 'use strict';\n"),
+    )  # fmt: skip
+    for result in (
+        combine_evidence(model(ChangeType.BUGFIX, Importance.HIGH), directive),
+        heuristic_analysis(directive, "en"),
+    ):
+        assert (result.change_type, result.importance) == (ChangeType.STYLE, Importance.LOW)
+    assert heuristic_analysis(prose, "en").change_type is ChangeType.DOCS

@@ -419,6 +419,25 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         ("Add `generate` workflow", [".github/workflows/gen.yml"], ChangeType.CI, Importance.LOW),
         # php-cs-fixer's and StyleCI's settings are developer tools'
         ("Update the fixer rules", [".php_cs", ".styleci.yml"], ChangeType.BUILD, Importance.LOW),
+        # the project's version bumped by name is a release chore
+        ("Version bump to 2.9.1", ["lib/faraday/version.rb"], ChangeType.CHORE, Importance.LOW),
+        ("Update version to 1.7.13", ["CMakeLists.txt", "Makefile", "cJSON.c"], ChangeType.CHORE,
+         Importance.LOW),
+        ("Update Changelog for version 1.7", ["CHANGELOG.md"], ChangeType.CHORE, Importance.LOW),
+        ("Update Changelog", ["CHANGELOG.md"], ChangeType.DOCS, Importance.LOW),
+        # a fixup is a fix, of the code that must build on the MSRV
+        ("fixup MSRV", ["src/macros.rs"], ChangeType.BUGFIX, Importance.HIGH),
+        # const-qualification keeps behaviour, even when it is "added"
+        ("print_string: Add more const", ["cJSON.c"], ChangeType.REFACTOR, Importance.LOW),
+        # an opening "Document" outranks the words of what it documents
+        ("Document `BackgroundTasks` behavior when an error happens",
+         ["docs/background.md", "tests/test_background.py"], ChangeType.DOCS, Importance.LOW),
+        # a downgrade is an update too; Flow's declarations are types; AI assistants' rules prose
+        ("Downgrade flake8 from 4.0.1 to 3.9.2 (#1567)", ["requirements.txt"], ChangeType.BUILD,
+         Importance.LOW),
+        ("Improve Flow type definition", ["index.js.flow"], ChangeType.FEATURE, Importance.MEDIUM),
+        ("Add AI agent guidelines", [".claude/CLAUDE.md", ".cursorrules",
+         ".github/copilot-instructions.md"], ChangeType.DOCS, Importance.LOW),
     ],
 )  # fmt: skip
 def test_type_and_importance(
