@@ -119,10 +119,11 @@ SURFACE = re.compile(
     r"(logging|log (messages?|output|lines?|records?))\b",
     re.I,
 )
+# const-qualification, which changes no behaviour: "print_string: Add more const".
+_CONST = re.compile(r"\b(add|more|declare[sd]?|mark|make)\b.*\bconst\b|\bconst[- ]correct", re.I)
 # Tests named as what came with the change ("Add CLAIM option + unit tests"): not its kind.
 # Tests named in a subject: "regex: add unit tests", "refactor(cli): convert tests to testify".
 # "Use atomic test and set" names an atomic operation, not tests.
-_CONST = re.compile(r"\b(add|more|declare[sd]?|mark|make)\b.*\bconst\b|\bconst[- ]correct", re.I)
 _TESTS_NAMED = re.compile(r"\b(unit |integration )?tests?\b(?![- ]and[- ]set\b)", re.I)
 _WITH_TESTS = re.compile(r"\s*(\+|&|\band\b|\bwith\b)\s*(unit |integration )?tests?\b", re.I)
 _KEYWORDS = (
@@ -670,7 +671,8 @@ def message_type(subject: str) -> ChangeType | None:
     for pattern, change_type in _KEYWORDS:
         if pattern.search(words):
             if change_type is ChangeType.REFACTOR and _ADDS.match(words) and pattern is not _CONST:
-                # "Add hooks for read/write/cleanup": the clean-up is what is added
+                # "Add hooks for read/write/cleanup": the clean-up is what is added ("Add more
+                # const" adds no capability)
                 return ChangeType.FEATURE
             return change_type
     return None
