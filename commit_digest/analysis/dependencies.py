@@ -10,6 +10,7 @@ cannot place is treated as a runtime dependency: the safe side is the higher imp
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from commit_digest.analysis.inputs import CommitInput
 
@@ -48,10 +49,10 @@ _DEV_TOOL = re.compile(
 )
 # package.json keys for developing the package; "scripts" minus the install hooks users run;
 # composer.json's "require-dev" and "autoload-dev".
-_PACKAGE_SECTION = re.compile(r'^\s{1,8}"(?P<key>[^"]+)"\s*:\s*[{\[]')
+_PACKAGE_SECTION = re.compile(r'^\s{1,8}"(?P<section>[^"]+)"\s*:\s*[{\[]')
 _DEV_PACKAGE_SECTIONS = frozenset({"devDependencies", "scripts", "require-dev", "autoload-dev"})
 _INSTALL_HOOK = re.compile(r'"(pre|post)?install"\s*:')
-_CARGO_SECTION = re.compile(r"^\s*\[(?P<table>[^\]]+)\]\s*$")
+CARGO_SECTION = re.compile(r"^\s*\[(?P<section>[^\]]+)\]\s*$")
 
 
 def dev_only(commit: CommitInput) -> bool:
@@ -91,27 +92,31 @@ def _all_dev_tools(message: str) -> bool:
 _GRADLE_PLUGIN_GROUP = re.compile(r"(^|\.)gradle\.plugins?(\.|:)", re.I)
 
 
-def _dev_lines_only(path: str, patch: str) -> bool:
-    """Whether every changed line of a manifest's patch lies in a section for development.
+def lines_by_section(patch: str, header: re.Pattern[str]) -> Iterator[tuple[str | None, str]]:
+    """Each changed line of a manifest's patch that is not blank, with the section it lies in.
 
-    A hunk starts wherever the change is: a line before any section header the hunk shows
-    is in an unknown section, which counts as a runtime one.
+    ``header`` matches a section's header line and names it (group ``section``). A hunk
+    starts wherever the change is: a line before any header the hunk shows is in an unknown
+    section, None.
     """
-    cargo = path.endswith("Cargo.toml")
     section: str | None = None
-    changed = False
     for line in patch.splitlines():
         if line.startswith("@@"):
             section = None
             continue
         text = line[1:]
-        if cargo:
-            if header := _CARGO_SECTION.match(text):
-                section = header["table"].strip()
-        elif header := _PACKAGE_SECTION.match(text):
-            section = header["key"]
-        if line[:1] not in ("+", "-") or not text.strip():
-            continue
+        if match := header.match(text):
+            section = match["section"].strip()
+        if line[:1] in ("+", "-") and text.strip():
+            yield section, text
+
+
+def _dev_lines_only(path: str, patch: str) -> bool:
+    """Whether every changed line of a manifest's patch lies in a section for development
+    (a line in an unknown section counts as a runtime one)."""
+    cargo = path.endswith("Cargo.toml")
+    changed = False
+    for section, text in lines_by_section(patch, CARGO_SECTION if cargo else _PACKAGE_SECTION):
         changed = True
         if cargo:
             dev = section is not None and section.endswith(

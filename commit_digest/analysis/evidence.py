@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from commit_digest.analysis.dependencies import dev_only
+from commit_digest.analysis.dependencies import CARGO_SECTION, dev_only, lines_by_section
 from commit_digest.analysis.inputs import CommitInput, FileChange
 from commit_digest.analysis.paths import NOISE, PathKind, classify
 from report.schema import Analysis, ChangeType, DecidedBy, Importance, Signal
@@ -564,7 +564,7 @@ _JSON_VERSION = re.compile(r'^"version"\s*:\s*"[^"]*",?$')
 _POM_RELEASE = re.compile(r"^<(version|tag|project\.build\.outputTimestamp)>[^<]*</\1>$")
 _MANIFESTS = frozenset({"package.json", "pom.xml", "cargo.toml", "pyproject.toml"})
 _TOML_VERSION = re.compile(r'^version\s*=\s*"[^"]*"$')
-_TOML_PACKAGE = re.compile(r"^\[(package|workspace\.package|project|tool\.poetry)\]$")
+_TOML_PACKAGES = frozenset({"package", "workspace.package", "project", "tool.poetry"})
 
 
 def own_version_only(commit: CommitInput) -> bool:
@@ -598,21 +598,10 @@ def own_version_only(commit: CommitInput) -> bool:
 
 def _toml_package_version(patch: str) -> bool:
     """Whether every changed line is a ``version = "…"`` under a package table the hunk shows."""
-    table: str | None = None
-    changed = False
-    for line in patch.splitlines():
-        if line.startswith("@@"):
-            table = None
-            continue
-        text = line[1:].strip()
-        if text.startswith("["):
-            table = text
-        if line[:1] not in ("+", "-") or not text:
-            continue
-        if not (_TOML_VERSION.match(text) and table and _TOML_PACKAGE.match(table)):
-            return False
-        changed = True
-    return changed
+    lines = list(lines_by_section(patch, CARGO_SECTION))
+    return bool(lines) and all(
+        table in _TOML_PACKAGES and _TOML_VERSION.match(text.strip()) for table, text in lines
+    )
 
 
 def changed_lines(patch: str | None) -> Iterator[tuple[str, str]]:
