@@ -19,10 +19,17 @@ from support import payloads
 from support.processes import wait_for
 from support.stack import LiveStack
 
+_DAYS_TAKEN: set[date] = set()
+
 
 def a_day() -> date:
-    """A day of its own for each test, far from every other test's commits."""
-    return date(2031, 1, 1) + timedelta(days=random.randrange(3000))  # noqa: S311 - not crypto
+    """A day of its own for each test, far from every other test's commits: drawn at random,
+    never the same twice in one run (two tests on one day would each see the other's report)."""
+    while True:
+        day = date(2031, 1, 1) + timedelta(days=random.randrange(3000))  # noqa: S311 - not crypto
+        if day not in _DAYS_TAKEN:
+            _DAYS_TAKEN.add(day)
+            return day
 
 
 def local_noon(day: date) -> datetime:
