@@ -41,7 +41,9 @@ _DEV_TOOL = re.compile(
     r"|hamcrest(-.+)?|jest|vitest|mocha|chai|sinon|karma(-.+)?|eslint(-.+)?|@?typescript-eslint/.+"
     r"|prettier|husky|lint-staged|typescript|rubocop(-.+)?|rspec(-.+)?|golangci-lint"
     r"|cucumber(-.+)?|minitest(-.+)?|simplecov(-.+)?|phpunit|phpstan|psalm|nyc|supertest"
-    r"|maven-[\w-]+-plugin|[\w-]+-maven-plugin|[\w-]+-gradle-plugin"
+    r"|maven-[\w-]+-plugin|[\w-]+-maven-plugin|[\w-]+-gradle-plugin|gradle-[\w-]+-plugin"
+    # documentation generators: they build the docs, never the package
+    r"|sphinx(-.+)?|mkdocs(-.+)?|alabaster|furo|pdoc|docutils"
     # the JVM's formatters, linters, coverage and API checkers
     r"|ktfmt|ktlint|detekt(-.+)?|spotless(-.+)?|google-java-format|checkstyle|spotbugs(-.+)?"
     r"|error_?prone(-.+)?|jacoco(-.+)?|kover(-.+)?|dokka(-.+)?|japicmp(-.+)?)$",
@@ -64,9 +66,7 @@ def dev_only(commit: CommitInput) -> bool:
     if _DEV_WORDS.search(commit.subject) or _all_dev_tools(message):
         return True
     manifests = [
-        change
-        for change in commit.files
-        if change.path.rsplit("/", 1)[-1] in ("package.json", "composer.json", "Cargo.toml")
+        change for change in commit.files if change.path.rsplit("/", 1)[-1] in _SECTIONED_MANIFESTS
     ]
     return bool(manifests) and all(
         change.patch is not None and _dev_lines_only(change.path, change.patch)
@@ -88,8 +88,11 @@ def _all_dev_tools(message: str) -> bool:
     )
 
 
-# A Gradle plugin by its Maven group: "de.mannodermaus.gradle.plugins:android-junit5".
-_GRADLE_PLUGIN_GROUP = re.compile(r"(^|\.)gradle\.plugins?(\.|:)", re.I)
+# A Gradle plugin by its Maven group: "de.mannodermaus.gradle.plugins:android-junit5"; the
+# Android Gradle plugin, "com.android.tools.build:gradle".
+_GRADLE_PLUGIN_GROUP = re.compile(
+    r"(^|\.)gradle\.plugins?(\.|:)|^com\.android\.tools\.build:gradle$", re.I
+)
 
 
 def lines_by_section(patch: str, header: re.Pattern[str]) -> Iterator[tuple[str | None, str]]:
@@ -111,9 +114,73 @@ def lines_by_section(patch: str, header: re.Pattern[str]) -> Iterator[tuple[str 
             yield section, text
 
 
+_SECTIONED_MANIFESTS = frozenset(
+    {"package.json", "composer.json", "Cargo.toml", "setup.py", "pyproject.toml"}
+)
+# Python's extras and dependency groups for developing the project: setup.py's
+# ``"docs": [...]`` in extras_require, pyproject's ``test = [...]`` under
+# [project.optional-dependencies] or [dependency-groups], Poetry's dev groups.
+_PYTHON_LIST = re.compile(r"""^\s*["']?(?P<key>[\w.-]+)["']?\s*[:=]\s*\[""")
+_DEV_EXTRAS = frozenset(
+    {
+        "dev",
+        "develop",
+        "development",
+        "doc",
+        "docs",
+        "documentation",
+        "lint",
+        "linting",
+        "linters",
+        "style",
+        "test",
+        "tests",
+        "testing",
+        "typing",
+        "mypy",
+        "tests_require",
+        "benchmark",
+        "benchmarks",
+    }
+)
+_POETRY_DEV_SECTION = re.compile(r"^tool\.poetry\.(dev-dependencies|group\.(?P<group>[\w-]+)\.)")
+
+
+def _python_dev_lines_only(patch: str) -> bool:
+    """Whether every changed line of setup.py's or pyproject.toml's patch is a pin in a list
+    for development (an extra or a group named like ``docs``, ``test`` or ``dev``) or in a
+    Poetry dev group; a line whose list or table the hunk does not show is a runtime one."""
+    changed = False
+    table = ""  # the TOML table the line lies in ("" before any header the hunk shows)
+    key: str | None = None  # the list it lies in
+    for line in patch.splitlines():
+        if line.startswith("@@"):
+            table, key = "", None
+            continue
+        text = line[1:]
+        opened = _PYTHON_LIST.match(text)
+        if header := CARGO_SECTION.match(text):
+            table, key = header["section"].strip(), None
+        elif opened:
+            key = opened["key"].lower()
+        if line[:1] in ("+", "-") and text.strip():
+            changed = True
+            poetry = _POETRY_DEV_SECTION.match(table)
+            dev_group = poetry is not None and (
+                poetry["group"] is None or poetry["group"] in _DEV_EXTRAS
+            )
+            if not dev_group and key not in _DEV_EXTRAS:
+                return False
+        if text.strip().startswith("]") or (opened and text.rstrip(" ,").endswith("]")):
+            key = None  # the list closes (a list on one line closes where it opens)
+    return changed
+
+
 def _dev_lines_only(path: str, patch: str) -> bool:
     """Whether every changed line of a manifest's patch lies in a section for development
     (a line in an unknown section counts as a runtime one)."""
+    if path.endswith(("setup.py", "pyproject.toml")):
+        return _python_dev_lines_only(patch)
     cargo = path.endswith("Cargo.toml")
     changed = False
     for section, text in lines_by_section(patch, CARGO_SECTION if cargo else _PACKAGE_SECTION):

@@ -95,8 +95,10 @@ RUNTIME_TYPES = frozenset(
 # Words of the subject (after any ``area:`` label), first match wins: the narrow kinds of
 # change before the broad ones, so "Fix typo in docs" is docs and "Fix flaky test" a test.
 _FORMATTING = re.compile(
-    r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style"
-    r"|gofmt|gofumpt|goimports|rustfmt|prettier|clang-format|isort)\b",
+    r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style|coding standards?"
+    r"|gofmt|gofumpt|goimports|rustfmt|prettier|clang-format|isort)\b"
+    # PHP's word for its coding standard, a subject of its own: "CS", "Fix CS", "CS fixes"
+    r"|(?-i:^((?i:apply|fix(es|ed)?|more) )?CS( (?i:fix(es|ed)?))?\.?$)",
     re.I,
 )
 # Linters by name: "Fix clippy warnings", "stop ignoring flake8 E402", "Configure new cops".
@@ -104,19 +106,26 @@ _FORMATTING = re.compile(
 _LINTER = re.compile(
     r"\b(clippy|rubocop|cops|eslint|flake8|pylint|golangci-lint|ruff|ktlint|detekt|stylelint"
     # (not go vet: it reports suspicious code, and a test it fixes checks again)
-    r"|golint|staticcheck|shellcheck|pyflakes|pycodestyle|clang-tidy|cppcheck|swiftlint)\b",
+    r"|golint|staticcheck|shellcheck|pyflakes|pycodestyle|clang-tidy|cppcheck|swiftlint"
+    r"|phpcs|phpcbf|php-cs-fixer)\b",
     re.I,
 )
 _LINT = re.compile(r"\b(lints?|linters?)\b", re.I)
 _ANNOTATION_FIX = re.compile(
     r"\b(fix(es|ed|ing)?|correct(s|ed|ing)?|wrong|incorrect)\b.*"
-    r"\b(type (hints?|annotations?|signatures?)|(return|argument|parameter) types?|typings?)\b",
+    r"\b(type (hints?|annotations?|signatures?)|(return|argument|parameter) types?|typings?)\b"
+    # the nullability a Java or Kotlin caller sees: "Add some missing nullable annotations"
+    r"|\b(fix(es|ed|ing)?|correct(s|ed|ing)?|wrong|incorrect|missing)\b.*"
+    r"\b(nullab(le|ility)|non-?null(able)?)( \w+)? annotations?\b",
     re.I,
 )
 # What users see of a change, not what it computes: its type annotations, or log lines added.
 SURFACE = re.compile(
     _ANNOTATION_FIX.pattern + r"|\b(add(s|ed|ing)?|more|better|improved?|extra)\s+(\S+\s+){0,2}?"
-    r"(logging|log (messages?|output|lines?|records?))\b",
+    r"(logging|log (messages?|output|lines?|records?))\b"
+    # the wording of a message users read: "Fix error message (#2246)", "Improve the warning text"
+    r"|\b(fix(es|ed)?|correct(s|ed)?|improve[sd]?|clarif(y|ies|ied)|reword(s|ed)?)\s+(the\s+)?"
+    r"(\S+\s+)?(error|exception|warning|log)\s+(messages?|text|wording)\b",
     re.I,
 )
 # const-qualification, which changes no behaviour: "print_string: Add more const".
@@ -162,7 +171,8 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b((avoid|reduce|fewer|less) (\S+ )?(cop(y|ying|ies)|clon\w+|allocat\w+)"
-            r"|over-?allocat\w*)",
+            # sized up front: "pre-alloc data", "preallocate the buffer", "presize the map"
+            r"|over-?allocat\w*|pre-?alloc\w*|pre-?siz(e|es|ed|ing)\b)",
             re.I,
         ),
         ChangeType.PERFORMANCE,
@@ -202,7 +212,7 @@ _KEYWORDS = (
             r"|dead (\S+ ){0,2}code|move|extract|split|tidy|reorgani[sz]e|misc|redundant"
             # the refactoring catalogue's names and aims: "Inline foo into bar", "rework for
             # readability"
-            r"|inline[sd]? \S+ into|rework(s|ed)?|readability)"
+            r"|inline[sd]? \S+ into|rework(s|ed)?|readability|early (exit|return)s?)"
             # the same code in another language: "Convert ClassJsonAdapter to kotlin"
             r"|\b(convert|port|rewrite|migrate)s?\b.*\bto (kotlin|typescript|rust|go|java|swift"
             r"|c\+\+|python ?3|es ?modules|esm|es6)\b",
@@ -281,6 +291,8 @@ class Signals:
     bump: bool = False
     # the subject says the change is to what users see of it only (``SURFACE``)
     surface: bool = False
+    # it removes deprecated API from the source: users still calling it break (``DROPS_API``)
+    drops_api: bool = False
 
     @property
     def touches_source(self) -> bool:
@@ -345,7 +357,21 @@ def read_signals(commit: CommitInput) -> Signals:
         dev_only=tools_bumped or ((builds or prefix_type is ChangeType.BUILD) and dev_only(commit)),
         bump=tools_bumped or (builds and names_bump(commit.subject)),
         surface=bool(SURFACE.search(commit.subject)),
+        drops_api=bool(kinds[PathKind.SOURCE]) and bool(DROPS_API.match(_description(commit))),
     )
+
+
+# A subject that opens by removing deprecated API: "Remove deprecated aliases", "chore: drop
+# the deprecated `foo()`" — not "Remove use of deprecated X", which only stops calling it.
+DROPS_API = re.compile(
+    r"(remove[sd]?|drop(s|ped)?|delete[sd]?)\s+(the\s+|all\s+)?deprecated\b", re.I
+)
+
+
+def _description(commit: CommitInput) -> str:
+    """The subject without a conventional prefix or an ``area:`` label."""
+    match = CONVENTIONAL.match(commit.subject)
+    return _AREA_LABEL.sub("", match["desc"] if match else commit.subject)
 
 
 def describe_signals(signals: Signals, language: str) -> str:
@@ -399,7 +425,8 @@ def on_machinery(claimed: ChangeType | None, signals: Signals) -> ChangeType | N
 
 # The CI service a subject names: "Use container-based Travis", "chore: adds updated codecov".
 _NAMES_CI = re.compile(
-    r"\b(ci|codecov|coveralls|workflows?|github actions|travis|appveyor|circleci)\b", re.I
+    r"\b(ci|codecov|coveralls|workflows?|github actions|gha|travis|appveyor|circleci|dependabot)\b",
+    re.I,
 )
 _TAGS = re.compile(r"\[[^\]]*\]")  # "[skip ci]", "[pre-commit.ci]"
 
@@ -413,6 +440,19 @@ def names_ci(commit: CommitInput, signals: Signals) -> bool:
         and not signals.touches_code
         and bool(_NAMES_CI.search(_TAGS.sub("", commit.subject)))
     )
+
+
+# The machinery, and tests of it (a test project for the build's exported targets).
+_TESTED_MACHINERY = _INFRASTRUCTURE | {PathKind.TEST}
+
+
+def machinery_type(signals: Signals) -> ChangeType | None:
+    """Build for a commit that changes the build files, maybe with tests of them or the CI that
+    runs them, and no code, when nothing else names its kind: "Generate CMake export set
+    regardless of FMT_INSTALL" on CMakeLists.txt and a test project."""
+    telling = set(signals.kinds) - (NOISE - {PathKind.LOCKFILE}) - {PathKind.DOCS}
+    builds = telling & {PathKind.BUILD, PathKind.LOCKFILE}
+    return ChangeType.BUILD if builds and telling <= _TESTED_MACHINERY else None
 
 
 def prefix_backed(signals: Signals) -> ChangeType | None:
@@ -548,7 +588,9 @@ def release_by_diff(commit: CommitInput) -> bool:
         return False
     versions = 0
     for change in commit.files:
-        if _VERSION_FILE.search(change.path):
+        if _own_version_moves(change):
+            versions += 1  # "start version 3.2.0": pyproject's version and the changelog's section
+        elif _VERSION_FILE.search(change.path):
             lines = [text for _, text in changed_lines(change.patch)]
             if not lines or len(lines) > 4 or not all(_VERSION_NUMBER.search(t) for t in lines):
                 return False
@@ -575,25 +617,24 @@ def own_version_only(commit: CommitInput) -> bool:
     development version; a dependency's version is not); a TOML ``version`` key when the hunk
     shows it under ``[package]`` or ``[project]``.
     """
-    if not commit.files:
+    return bool(commit.files) and all(_own_version_moves(change) for change in commit.files)
+
+
+def _own_version_moves(change: FileChange) -> bool:
+    """Whether ``change`` is a manifest whose only change is the project's own version."""
+    name = change.path.rsplit("/", 1)[-1].lower()
+    if change.patch is None or name not in _MANIFESTS:
         return False
-    for change in commit.files:
-        name = change.path.rsplit("/", 1)[-1].lower()
-        if change.patch is None or name not in _MANIFESTS:
-            return False
-        lines = [text for _, text in changed_lines(change.patch)]
-        if not lines:
-            return False
-        if name == "package.json" and not all(_JSON_VERSION.match(t) for t in lines):
-            return False
-        if name == "pom.xml" and not (
-            all(_POM_RELEASE.match(t) for t in lines)
-            and any("-SNAPSHOT<" in t for t in lines if t.startswith("<version>"))
-        ):
-            return False
-        if name.endswith(".toml") and not _toml_package_version(change.patch):
-            return False
-    return True
+    lines = [text for _, text in changed_lines(change.patch)]
+    if not lines:
+        return False
+    if name == "package.json":
+        return all(_JSON_VERSION.match(t) for t in lines)
+    if name == "pom.xml":
+        return all(_POM_RELEASE.match(t) for t in lines) and any(
+            "-SNAPSHOT<" in t for t in lines if t.startswith("<version>")
+        )
+    return _toml_package_version(change.patch)
 
 
 def _toml_package_version(patch: str) -> bool:
@@ -643,7 +684,7 @@ def words_type(commit: CommitInput, signals: Signals) -> ChangeType | None:
 
 
 _USE_INSTEAD = re.compile(
-    r"use\b.+\binstead of\b|use (the )?existing\b"
+    r"use\b.+\b(instead of|rather than)\b|use (the )?existing\b"
     # a subject that is only a swap: "RawValue -> repr(transparent)", "`A` → `B` (#1584)"
     r"|[^\s]+\s*(->|→)\s*[^\s]+(\s+\(#\d+\))?$",
     re.I,
@@ -656,6 +697,10 @@ _QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
 
 def message_type(subject: str) -> ChangeType | None:
     """Return the type the words of ``subject`` name, if any (the rubric's third signal)."""
+    area = _AREA_LABEL.match(subject)
+    if area is not None and _LINTER.search(area[0]) and not _BUMP.search(subject):
+        # the area is a linter: what is done there pleases it ("golangci-lint: silence errors")
+        return ChangeType.STYLE
     words = _QUOTED.sub('""', _WITH_TESTS.sub("", _AREA_LABEL.sub("", subject)))
     for pattern, change_type in _KEYWORDS:
         if pattern.search(words):
@@ -929,7 +974,8 @@ _END_PUNCTUATION = re.compile(r"[;,]+$")
 def reformatted(commit: CommitInput) -> bool:
     """Whether the commit only moves whitespace around in code: every run of changed lines
     removes the same tokens it adds, in the same order, and blank lines may come or go; a
-    semicolon or a trailing comma at a line's end is a formatter's too.
+    semicolon or a trailing comma at a line's end is a formatter's too, and so are lines
+    wrapped or joined where line breaks mean nothing (a condition split over three lines).
 
     Only code files (a language with comments of its own, tests included) count; a line that
     moved elsewhere is not whitespace, and neither is a change of indentation where the
@@ -957,7 +1003,10 @@ def reformatted(commit: CommitInput) -> bool:
                         token = _END_PUNCTUATION.sub("", token)
                     (added if line[0] == "+" else removed).append(lead + token)
                 continue
-            if removed != added:  # the run of changed lines ends here
+            # the run of changed lines ends here; where line breaks mean nothing, compare the
+            # run's tokens joined, so that a wrapped line equals its pieces
+            same = removed == added if indented else "".join(removed) == "".join(added)
+            if not same:
                 return False
             removed, added = [], []
     return changed
@@ -1066,7 +1115,7 @@ def _docstrings_in(view: list[tuple[int, str]], *, from_top: bool) -> set[int]:
 
 def rubric_importance(change_type: ChangeType, signals: Signals) -> Importance | None:
     """Return the importance the rubric gives ``change_type`` on these paths, if it settles it."""
-    if signals.breaking or change_type is ChangeType.SECURITY:
+    if signals.breaking or signals.drops_api or change_type is ChangeType.SECURITY:
         return Importance.HIGH
     if change_type in _LOW_TYPES:
         return Importance.LOW
@@ -1138,6 +1187,9 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         change_type, type_signal = said, "message"
     elif (filed := changelog_type(commit)) is not None:
         change_type, type_signal = filed, "changelog"
+    elif (built := machinery_type(signals)) is not None and change_type in _INDISCRIMINATE:
+        # the build files changed, with their tests or CI, and nothing names the kind
+        change_type, type_signal = built, "paths"
     elif shape in ("moved", "removal") and change_type in _INDISCRIMINATE:
         # code moved or only removed, and the model says so too: a refactor
         change_type, type_signal = ChangeType.REFACTOR, "diff"

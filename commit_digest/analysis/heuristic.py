@@ -16,6 +16,7 @@ from commit_digest.analysis.evidence import (
     diff_shape,
     directives_only,
     lints_only,
+    machinery_type,
     names_ci,
     over_paths,
     prefix_type,
@@ -123,6 +124,9 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         return filed, "changelog"
     if shape in ("moved", "removal"):
         return ChangeType.REFACTOR, "diff"
+    if (built := machinery_type(signals)) is not None:
+        # the build files changed, with their tests or CI, and nothing names the kind
+        return built, "paths"
     if signals.touches_code:
         # Source code changed and nothing says how: by the rubric's first signal it changes
         # behaviour, and maintenance commits without a label are mostly fixes.
@@ -139,7 +143,7 @@ def importance_of(change_type: ChangeType, breaking: bool, commit: CommitInput) 
 def _importance(change_type: ChangeType, signals: Signals, has_files: bool) -> Importance:
     kinds = set(signals.kinds)
     touches_runtime = bool(kinds & _RUNTIME_KINDS) or not has_files
-    if signals.breaking or change_type is ChangeType.SECURITY:
+    if signals.breaking or signals.drops_api or change_type is ChangeType.SECURITY:
         return Importance.HIGH
     if (verdict := signals.path_verdict) is not None and (
         verdict[0] is change_type or change_type is ChangeType.REVERT

@@ -103,6 +103,8 @@ BUILD_FILES = frozenset(
         ".goreleaser.yml",
         ".goreleaser.yaml",
         "libs.versions.toml",  # Gradle's version catalog
+        "magefile.go",  # Go's make: mage's targets, and its zero-install bootstrap
+        "mage.go",
     }
 )
 # Build files by extension: package specs, project files, autoconf and CMake macros.
@@ -200,7 +202,7 @@ _GENERATED = re.compile(
 _MINIFIED = re.compile(r"\.min\.(js|css)$|\.(js|css)\.map$|-bundle\.js$")
 _TYPES = re.compile(r"\.d\.[cm]?ts$|\.pyi$|\.js\.flow$")
 _CI = re.compile(
-    r"^ci/|^\.github/(workflows|actions)/|^\.gitlab-ci\.yml$|^\.circleci/|^\.buildkite/|^Jenkinsfile$|^\.ci/|^\.?azure-pipelines(\.ya?ml$|/)|^\.travis\.yml$"
+    r"^ci/|^\.github/(workflows|actions|scripts)/|^\.?travis/|^\.gitlab-ci\.yml$|^\.circleci/|^\.buildkite/|^Jenkinsfile$|^\.ci/|^\.?azure-pipelines(\.ya?ml$|/)|^\.travis\.yml$"
     # the other hosted CI services' settings, by the names they read
     r"|^\.?appveyor\.ya?ml$|^\.drone\.ya?ml$|^bitbucket-pipelines\.yml$|^\.cirrus\.ya?ml$"
     r"|^\.woodpecker(\.ya?ml$|/)|^\.semaphore/"
@@ -255,8 +257,8 @@ _CHART_RUNTIME = re.compile(r"(^|/)charts?/[^/]+/(templates/.+|values\.ya?ml)$")
 _CHART_META = re.compile(r"(^|/)charts?/[^/]+/Chart\.(yaml|lock)$")
 # Cargo's build script sits beside Cargo.toml, never inside src/ (where build.rs is a module).
 _CARGO_BUILD_SCRIPT = re.compile(r"^(?!(.*/)?src/)(.*/)?build\.rs$")
-# Gradle's build logic, compiled before the build and never shipped.
-_GRADLE_BUILD_LOGIC = re.compile(r"(^|/)buildSrc/")
+# Build logic compiled before the build and never shipped: Gradle's buildSrc, mage's targets.
+_BUILD_LOGIC = re.compile(r"(^|/)(buildSrc|magefiles)/")
 _EXAMPLE = re.compile(r"(^|/)(examples?|samples?|demos?|recipes|benchmarks?)/")
 
 
@@ -288,7 +290,7 @@ def classify(path: str) -> PathKind:
         return PathKind.TEST
     if _DOCS.search(path):
         return PathKind.DOCS
-    if _GRADLE_BUILD_LOGIC.search(path):
+    if _BUILD_LOGIC.search(path):
         return PathKind.BUILD
     if name in BUILD_FILES or extension in BUILD_EXTENSIONS or _CARGO_BUILD_SCRIPT.search(lower):
         return PathKind.BUILD  # before the extensions: CMakeLists.txt is not a text document

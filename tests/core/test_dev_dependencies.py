@@ -59,6 +59,38 @@ COMPOSER_RUNTIME = """@@ -30,4 +30,4 @@
 -        "php": "^5.3.2",
 +        "php": "^5.3.2 || ^7.0",
 """
+SETUP_DOCS = """@@ -10,7 +10,7 @@ EXTRAS_REQUIRE = {
+         "pre-commit>=1.20,<3.0",
+     ],
+     "docs": [
+-        "sphinx==3.0.0",
++        "sphinx==3.0.1",
+         "sphinx-issues==1.2.0",
+     ],
+"""
+SETUP_RUNTIME = """@@ -20,5 +20,5 @@ setup(
+     install_requires=[
+-        "packaging>=17.0",
++        "packaging>=20.0",
+     ],
+"""
+PYPROJECT_EXTRAS = """@@ -30,6 +30,6 @@
+ [project.optional-dependencies]
+-tests = ["pytest", "simplejson"]
++tests = ["pytest", "simplejson>=3"]
+ docs = ["sphinx==7.2.6"]
+"""
+PYPROJECT_RUNTIME = """@@ -3,5 +3,5 @@
+ [project]
+ name = "acme"
+-dependencies = ["attrs>=22"]
++dependencies = ["attrs>=23"]
+"""
+POETRY_DEV = """@@ -40,3 +40,3 @@
+ [tool.poetry.group.dev.dependencies]
+-pytest = "^7.4"
++pytest = "^8.0"
+"""
 INSTALL_HOOK = """@@ -8,4 +8,4 @@
    "scripts": {
 -    "postinstall": "node setup.js",
@@ -105,6 +137,16 @@ def bump(message: str, *changes: tuple[str, str | None]) -> CommitInput:
         ("drop phpunit-mock-objects requirement", [("composer.json", COMPOSER_DEV)], True),
         ("Allow PHP 7", [("composer.json", COMPOSER_RUNTIME)], False),
         ("Update the build", [("setup.py", "@@ -1 +1 @@\n-a\n+b\n")], False),
+        # Python's extras and groups for developing: by the list's or the table's name
+        ("Pin the docs' builder", [("setup.py", SETUP_DOCS)], True),
+        ("Raise packaging", [("setup.py", SETUP_RUNTIME)], False),
+        ("Require simplejson 3 in tests", [("pyproject.toml", PYPROJECT_EXTRAS)], True),
+        ("Require attrs 23", [("pyproject.toml", PYPROJECT_RUNTIME)], False),
+        ("Update pytest", [("pyproject.toml", POETRY_DEV)], True),
+        # documentation generators; Gradle plugins by artifact, the Android Gradle plugin
+        ("Bump sphinx from 3.0.0 to 3.0.1", [("setup.py", None)], True),
+        ("Update dependency net.ltgt.gradle:gradle-errorprone-plugin to v4", [("gradle/libs.versions.toml", None)], True),
+        ("Update dependency com.android.tools.build:gradle to v8.6.0", [("gradle/libs.versions.toml", None)], True),
     ],
 )  # fmt: skip
 def test_what_counts_as_development_only(

@@ -101,6 +101,11 @@ def model(change_type: ChangeType, importance: Importance) -> Analysis:
         ("lib/libz.so.1", PathKind.SOURCE),
         ("release-notes/VERSION-2.x", PathKind.DOCS),
         (".php_cs.dist", PathKind.TOOLING),
+        # mage, Go's make, and the scripts a CI service runs
+        ("magefile.go", PathKind.BUILD),
+        ("magefiles/lint.go", PathKind.BUILD),
+        ("travis/lint.sh", PathKind.CI),
+        (".github/scripts/release.sh", PathKind.CI),
     ],
 )
 def test_path_kinds(path: str, kind: PathKind) -> None:
@@ -477,6 +482,10 @@ def test_comments_in_code_beside_a_new_ci_job_are_not_docs() -> None:
         ("index.js", "@@ -1 +1 @@\n-const a = 1\n+const a = 1;\n", True),
         ("src/lib.rs", "@@ -1 +1 @@\n-    f(a, b)\n+    f(a, b),\n", True),
         ("src/app.py", "@@ -1 +1 @@\n-x = 1\n+x = 1,\n", False),
+        # a condition wrapped over lines where line breaks mean nothing; in Python they do
+        ("src/Mailer.php", "@@ -1,3 +1,5 @@\n-if ($a &&\n-    $b) {\n+if (\n+    $a &&\n+    $b\n+) {\n", True),
+        ("src/Mailer.php", "@@ -1,2 +1,3 @@\n-if ($a &&\n-    $b) {\n+if (\n+    $a ||\n+    $b) {\n", False),
+        ("src/app.py", "@@ -1,2 +1,3 @@\n-x = f(a,\n-      b)\n+x = f(\n+    a, b)\n", False),
     ],
 )  # fmt: skip
 def test_whitespace_only_changes_are_told_apart(path: str, patch: str, restyled: bool) -> None:
@@ -566,3 +575,48 @@ def test_a_linters_directive_added_as_a_comment_is_style() -> None:
     ):
         assert (result.change_type, result.importance) == (ChangeType.STYLE, Importance.LOW)
     assert heuristic_analysis(prose, "en").change_type is ChangeType.DOCS
+
+
+START_VERSION = [
+    change("CHANGES.rst", "@@ -1,3 +1,6 @@\n+Version 3.2.0\n+-------------\n+\n+Unreleased\n+\n Version 3.1.0\n"),
+    change("pyproject.toml", '@@ -1,4 +1,4 @@\n [project]\n name = "Flask"\n-version = "3.1.0"\n+version = "3.2.0.dev"\n'),
+]  # fmt: skip
+
+
+def test_the_version_with_its_changelog_section_is_a_release_chore() -> None:
+    """The project's version moved in its manifest with a changelog section for it ("start
+    version 3.2.0") is release housekeeping, in both chains."""
+    started = commit("start version 3.2.0", *START_VERSION)
+    for result in (
+        heuristic_analysis(started, "en"),
+        combine_evidence(model(ChangeType.BUILD, Importance.MEDIUM), started),
+    ):
+        assert (result.change_type, result.importance) == (ChangeType.CHORE, Importance.LOW)
+
+
+def test_build_files_with_their_tests_are_build_in_both_chains() -> None:
+    """CMakeLists.txt with a test project of it, and a subject naming no kind, is build work."""
+    exported = commit(
+        "Generate CMake export set regardless of FMT_INSTALL (#4850)",
+        change("CMakeLists.txt", "@@ -1 +1,2 @@\n+set(targets_export_name fmt-targets)\n x\n"),
+        change("test/add-subdirectory-test/export-lib.cc", "@@ -0,0 +1 @@\n+void greet() {}\n"),
+    )
+    for result in (
+        heuristic_analysis(exported, "en"),
+        combine_evidence(model(ChangeType.REFACTOR, Importance.LOW), exported),
+    ):
+        assert (result.change_type, result.importance) == (ChangeType.BUILD, Importance.MEDIUM)
+
+
+def test_removing_deprecated_api_is_high_in_both_chains() -> None:
+    """Deprecated public API removed from the source breaks whoever still calls it: high. Code
+    that only stops calling something deprecated stays a low refactor."""
+    removed = "@@ -1,3 +1,1 @@\n-using format_args_t = int;\n-using arg_t = int;\n keep();\n"
+    dropped = commit("Remove deprecated aliases", change("include/fmt/format.h", removed))
+    for result in (
+        heuristic_analysis(dropped, "en"),
+        combine_evidence(model(ChangeType.REFACTOR, Importance.LOW), dropped),
+    ):
+        assert (result.change_type, result.importance) == (ChangeType.REFACTOR, Importance.HIGH)
+    stopped = commit("Remove use of deprecated utcnow", change("src/clock.py", removed))
+    assert heuristic_analysis(stopped, "en").importance is Importance.LOW

@@ -277,8 +277,8 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
             Importance.LOW,
         ),
         ("Use container-based Travis", [".travis.yml", "Makefile"], ChangeType.CI, Importance.LOW),
-        # but a CI word in a tag names nothing, and code changed is not CI work
-        ("Use the cache [skip ci]", [".travis.yml", "Makefile"], ChangeType.CHORE, Importance.LOW),
+        # but a CI word in a tag names nothing: with the Makefile it is the build machinery
+        ("Use the cache [skip ci]", [".travis.yml", "Makefile"], ChangeType.BUILD, Importance.MEDIUM),
         ("Fix CI on Windows", [".travis.yml", "src/io.c"], ChangeType.BUGFIX, Importance.HIGH),
         # pins named for what they are for: the docs' tooling, or what runs
         (
@@ -438,6 +438,25 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         ("Improve Flow type definition", ["index.js.flow"], ChangeType.FEATURE, Importance.MEDIUM),
         ("Add AI agent guidelines", [".claude/CLAUDE.md", ".cursorrules",
          ".github/copilot-instructions.md"], ChangeType.DOCS, Importance.LOW),
+        # an area that is a linter is style work; PHP's "CS" is its coding standard
+        ("golangci-lint: silence errors", ["entry.go"], ChangeType.STYLE, Importance.LOW),
+        ("CS", ["src/PHPMailer.php"], ChangeType.STYLE, Importance.LOW),
+        ("Fix CS", ["src/SMTP.php"], ChangeType.STYLE, Importance.LOW),
+        ("Add CS pin to the SPI driver", ["src/spi.c"], ChangeType.FEATURE, Importance.HIGH),
+        # sized up front is a performance change; an early exit a refactor
+        ("TextFormatter: Format: pre-alloc data", ["text_formatter.go"], ChangeType.PERFORMANCE,
+         Importance.MEDIUM),
+        ("Early exit", ["include/fmt/format.h"], ChangeType.REFACTOR, Importance.LOW),
+        ("Schema._deserialize: use func rather than lambda", ["src/schema.py"],
+         ChangeType.REFACTOR, Importance.LOW),
+        # what users read of a change: an error message's text, nullability annotations
+        ("Fix error message (#2246)", ["src/schema.py"], ChangeType.BUGFIX, Importance.MEDIUM),
+        ("Fix error on empty message", ["src/schema.py"], ChangeType.BUGFIX, Importance.HIGH),
+        ("Add some missing nullable annotations.", ["retrofit-mock/src/main/java/Calls.java"],
+         ChangeType.BUGFIX, Importance.MEDIUM),
+        # the CI service named as GHA or dependabot, on CI files and the release docs
+        ("Chores: GHA dependabot; remove unnecessary pip upgrades", [".github/dependabot.yml",
+         ".github/workflows/build.yml", "RELEASING.md"], ChangeType.CI, Importance.LOW),
     ],
 )  # fmt: skip
 def test_type_and_importance(
