@@ -18,7 +18,10 @@ from commit_digest.analysis.inputs import CommitInput
 _DEPENDENCY_TYPE = re.compile(r"dependency-type:\s*(?P<kind>[\w:-]+)", re.I)
 # "upgrade dev deps", "Bump the dev-dependencies group", "update devDependencies"
 _DEV_WORDS = re.compile(
-    r"\bdev(elopment)?[- ]?(deps?|dependenc(y|ies))\b|\bdevDependencies\b", re.I
+    r"\bdev(elopment)?[- ]?(deps?|dependenc(y|ies))\b|\bdevDependencies\b"
+    # renovate's group of them: "chore(deps): Update compatible (dev)"
+    r"|\(dev\)",
+    re.I,
 )
 # The names a bump message gives: "Bump pytest from 7 to 8", "Bumps [eslint](…) from",
 # "Updates `com.google.truth:truth` from 1.1.5 to 1.2.0".

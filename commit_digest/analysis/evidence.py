@@ -96,7 +96,9 @@ RUNTIME_TYPES = frozenset(
 # change before the broad ones, so "Fix typo in docs" is docs and "Fix flaky test" a test.
 _FORMATTING = re.compile(
     r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style|coding standards?"
-    r"|gofmt|gofumpt|goimports|rustfmt|prettier|clang-format|isort)\b"
+    r"|gofmt|gofumpt|goimports|rustfmt|prettier|clang-format|isort"
+    # punctuation the language does not need: "Remove unnecessary parentheses"
+    r"|(unnecessary|redundant|superfluous|extra) (parenthes[ie]s|braces|brackets|semicolons?))\b"
     # PHP's word for its coding standard, a subject of its own: "CS", "Fix CS", "CS fixes"
     r"|(?-i:^((?i:apply|fix(es|ed)?|more) )?CS( (?i:fix(es|ed)?))?\.?$)",
     re.I,
@@ -135,8 +137,13 @@ _CONST = re.compile(r"\b(add|more|declare[sd]?|mark|make)\b.*\bconst\b|\bconst[-
 # "Use atomic test and set" names an atomic operation, not tests.
 _TESTS_NAMED = re.compile(r"\b(unit |integration )?tests?\b(?![- ]and[- ]set\b)", re.I)
 _WITH_TESTS = re.compile(r"\s*(\+|&|\band\b|\bwith\b)\s*(unit |integration )?tests?\b", re.I)
+# What a subject calls a vulnerability ("fix: prototype pollution vulnerability in …"); not
+# "security" alone, which also names things ("Use existing node security group").
+_VULNERABILITY = re.compile(
+    r"\b(cve-\d+|vulnerab|xss|csrf|injection|prototype pollution|path traversal|ssrf|redos)", re.I
+)
 _KEYWORDS = (
-    (re.compile(r"\b(security|cve-\d+|vulnerab|xss|csrf|injection)", re.I), ChangeType.SECURITY),
+    (re.compile(r"\bsecurity|" + _VULNERABILITY.pattern, re.I), ChangeType.SECURITY),
     (re.compile(r"^revert\b", re.I), ChangeType.REVERT),
     (_FORMATTING, ChangeType.STYLE),
     # a linter's rules and what they ask for ("Suppress a clippy eq_op", "Configure new cops")
@@ -144,6 +151,7 @@ _KEYWORDS = (
     (
         re.compile(
             r"\b(docs?|documentation|docstrings?|comments?|typos?|spelling(?! out)|readme|changelog"
+            r"|javadocs?|jsdoc|godoc|rustdoc|phpdoc|doxygen"
             r"|(broken|dead|outdated) links?)\b"
             # a subject that opens by documenting: "Document `BackgroundTasks` behaviour when …"
             r"|^document(s|ed|ing)?\b(?!.*\b(new|added)\b)",
@@ -172,7 +180,10 @@ _KEYWORDS = (
         re.compile(
             r"\b((avoid|reduce|fewer|less) (\S+ )?(cop(y|ying|ies)|clon\w+|allocat\w+)"
             # sized up front: "pre-alloc data", "preallocate the buffer", "presize the map"
-            r"|over-?allocat\w*|pre-?alloc\w*|pre-?siz(e|es|ed|ing)\b)",
+            r"|over-?allocat\w*|pre-?alloc\w*|pre-?siz(e|es|ed|ing)\b"
+            # less memory for the same results: "reduce context struct size from 216 bytes"
+            r"|(reduce[sd]?|shrinks?|smaller)\b.*\b(struct|memory|footprint)\b.*\b(size|usage|bytes)\b"
+            r"|(reduce[sd]?|shrinks?) (the )?(memory|footprint))",
             re.I,
         ),
         ChangeType.PERFORMANCE,
@@ -212,7 +223,9 @@ _KEYWORDS = (
             r"|dead (\S+ ){0,2}code|move|extract|split|tidy|reorgani[sz]e|misc|redundant"
             # the refactoring catalogue's names and aims: "Inline foo into bar", "rework for
             # readability"
-            r"|inline[sd]? \S+ into|rework(s|ed)?|readability|early (exit|return)s?)"
+            r"|inline[sd]? \S+ into|rework(s|ed)?|readability|early (exit|return)s?|leftovers?"
+            # conditions consolidated: "Merge if statements with the same return value"
+            r"|merge (\S+ ){0,2}(if|conditions?|conditionals?|statements?|checks|branches)\b)"
             # the same code in another language: "Convert ClassJsonAdapter to kotlin"
             r"|\b(convert|port|rewrite|migrate)s?\b.*\bto (kotlin|typescript|rust|go|java|swift"
             r"|c\+\+|python ?3|es ?modules|esm|es6)\b",
@@ -240,6 +253,11 @@ RELEASE = re.compile(
     r"|prepar(e|es|ed|ing) (for )?(the )?(\S+ )?(release|v?\d+\.\d+)\b.*"
     r"|(\S+[-: ]\s*)?v?\d+\.\d+(\.\d+)*([-.]?\w+)?(\s+release)?(\s+\(#\d+\))?)$",
     re.I,
+)
+# git's own subject for a merge: "Merge pull request #12 from …", "Merge branch 'x' into y" —
+# not "Merge if statements with the same return value".
+GIT_MERGE = re.compile(
+    r"^merge (pull request|(remote-tracking )?branch|tag|commit|changes|'|\"|\S+ into )", re.I
 )
 # A release tool's own commit ("chore(release): version 1.2.0 [skip ci]", "release: 2.1.0").
 RELEASE_COMMIT = re.compile(r"^(\w+\(release\)|release)!?:\s", re.I)
@@ -338,6 +356,9 @@ def read_signals(commit: CommitInput) -> Signals:
         scoped = SCOPE_TYPES.get((match["scope"] or "").strip().lower())
         if prefix_type is not None and scoped is not None and prefix_type not in _OVER_SCOPE:
             prefix_type = scoped
+        if prefix_type is ChangeType.BUGFIX and _VULNERABILITY.search(match["desc"]):
+            # a fix of what the subject calls a vulnerability is security work
+            prefix_type = ChangeType.SECURITY
         if prefix_type is not None:
             prefix = match["type"].lower()
     elif commit.subject.lower().startswith("revert "):
@@ -684,7 +705,7 @@ def words_type(commit: CommitInput, signals: Signals) -> ChangeType | None:
 
 
 _USE_INSTEAD = re.compile(
-    r"use\b.+\b(instead of|rather than)\b|use (the )?existing\b"
+    r"use\b.+\b(instead of|rather than)\b|use (the )?existing\b|(make use of|re-?use)\b"
     # a subject that is only a swap: "RawValue -> repr(transparent)", "`A` → `B` (#1584)"
     r"|[^\s]+\s*(->|→)\s*[^\s]+(\s+\(#\d+\))?$",
     re.I,

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 
 from commit_digest.analysis.evidence import (
     CONVENTIONAL,
+    GIT_MERGE,
     RELEASE,
     RELEASE_COMMIT,
     RESTYLE_PREFIXES,
@@ -114,7 +115,7 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
         return ChangeType.CI, "message"
     if (prefixed := prefix_type(signals)) is not None:
         return prefixed, "prefix"
-    if subject.lower().startswith("merge "):
+    if GIT_MERGE.match(subject):
         return ChangeType.CHORE, "message"
     if (filed := changelog_type(commit, section_only=True)) is not None:
         return filed, "changelog"

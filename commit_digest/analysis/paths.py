@@ -259,7 +259,7 @@ _CHART_META = re.compile(r"(^|/)charts?/[^/]+/Chart\.(yaml|lock)$")
 _CARGO_BUILD_SCRIPT = re.compile(r"^(?!(.*/)?src/)(.*/)?build\.rs$")
 # Build logic compiled before the build and never shipped: Gradle's buildSrc, mage's targets.
 _BUILD_LOGIC = re.compile(r"(^|/)(buildSrc|magefiles)/")
-_EXAMPLE = re.compile(r"(^|/)(examples?|samples?|demos?|recipes|benchmarks?)/")
+_EXAMPLE = re.compile(r"(^|/)_?(examples?|samples?|demos?|recipes|benchmarks?)/")
 
 
 @lru_cache(maxsize=65536)

@@ -137,6 +137,9 @@ def bump(message: str, *changes: tuple[str, str | None]) -> CommitInput:
         ("drop phpunit-mock-objects requirement", [("composer.json", COMPOSER_DEV)], True),
         ("Allow PHP 7", [("composer.json", COMPOSER_RUNTIME)], False),
         ("Update the build", [("setup.py", "@@ -1 +1 @@\n-a\n+b\n")], False),
+        # renovate's group of development dependencies
+        ("chore(deps): Update compatible (dev) (#6357)", [("Cargo.lock", None)], True),
+        ("chore(deps): Update compatible (#6358)", [("Cargo.lock", None)], False),
         # Python's extras and groups for developing: by the list's or the table's name
         ("Pin the docs' builder", [("setup.py", SETUP_DOCS)], True),
         ("Raise packaging", [("setup.py", SETUP_RUNTIME)], False),

@@ -454,6 +454,29 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         ("Fix error on empty message", ["src/schema.py"], ChangeType.BUGFIX, Importance.HIGH),
         ("Add some missing nullable annotations.", ["retrofit-mock/src/main/java/Calls.java"],
          ChangeType.BUGFIX, Importance.MEDIUM),
+        # refactoring's names: a leftover removed, a helper used, conditions merged
+        ("remove code leftover from previous commit", ["rich/style.py"], ChangeType.REFACTOR,
+         Importance.LOW),
+        ("Make use of strings.Cut (#1005)", ["mux.go"], ChangeType.REFACTOR, Importance.LOW),
+        ("Reuse Suppliers.get()", ["src/main/java/SystemProperties.java"], ChangeType.REFACTOR,
+         Importance.LOW),
+        ("Merge if statements with the same return value.", ["src/main/java/Builder.java"],
+         ChangeType.REFACTOR, Importance.LOW),
+        ("Merge branch 'main' into paging", ["src/a.py"], ChangeType.CHORE, Importance.LOW),
+        # less memory for the same results; punctuation the language does not need; Javadoc
+        ("reduce context struct size from 216 bytes to 208 bytes (#912)", ["context.go"],
+         ChangeType.PERFORMANCE, Importance.MEDIUM),
+        ("Remove unnecessary parentheses.", ["src/main/java/Bits.java"], ChangeType.STYLE,
+         Importance.LOW),
+        ("Javadoc", ["src/main/java/Durations.java"], ChangeType.DOCS, Importance.LOW),
+        # a fix of what the subject calls a vulnerability is security; a security group is not
+        ("fix: prototype pollution vulnerability in apply-extends (#2498)",
+         ["lib/utils/apply-extends.ts", "test/helpers.mjs"], ChangeType.SECURITY, Importance.HIGH),
+        ("fix: Use existing node security group when one is provided", ["node_groups.go"],
+         ChangeType.BUGFIX, Importance.HIGH),
+        # an example program, under _examples/ too, is not the runtime: a fix there is medium
+        ("Fix 'elasped' misspelling of 'elapsed' (#273)", ["_examples/logging/main.go"],
+         ChangeType.BUGFIX, Importance.MEDIUM),
         # the CI service named as GHA or dependabot, on CI files and the release docs
         ("Chores: GHA dependabot; remove unnecessary pip upgrades", [".github/dependabot.yml",
          ".github/workflows/build.yml", "RELEASING.md"], ChangeType.CI, Importance.LOW),
