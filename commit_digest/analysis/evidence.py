@@ -95,7 +95,8 @@ RUNTIME_TYPES = frozenset(
 # Words of the subject (after any ``area:`` label), first match wins: the narrow kinds of
 # change before the broad ones, so "Fix typo in docs" is docs and "Fix flaky test" a test.
 _FORMATTING = re.compile(
-    r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint fixes|code style|coding standards?"
+    r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint (fixes|issues|warnings)|code style"
+    r"|coding standards?"
     r"|gofmt|gofumpt|goimports|rustfmt|prettier|clang-format|isort"
     # punctuation the language does not need: "Remove unnecessary parentheses"
     r"|(unnecessary|redundant|superfluous|extra) (parenthes[ie]s|braces|brackets|semicolons?))\b"
@@ -140,7 +141,9 @@ _WITH_TESTS = re.compile(r"\s*(\+|&|\band\b|\bwith\b)\s*(unit |integration )?tes
 # What a subject calls a vulnerability ("fix: prototype pollution vulnerability in …"); not
 # "security" alone, which also names things ("Use existing node security group").
 _VULNERABILITY = re.compile(
-    r"\b(cve-\d+|vulnerab|xss|csrf|injection|prototype pollution|path traversal|ssrf|redos)", re.I
+    r"\b(cve-\d+|vulnerab|xss|csrf|injection|prototype pollution|path traversal|ssrf|redos"
+    r"|smuggling)",
+    re.I,
 )
 _KEYWORDS = (
     (re.compile(r"\bsecurity|" + _VULNERABILITY.pattern, re.I), ChangeType.SECURITY),
@@ -180,7 +183,7 @@ _KEYWORDS = (
         re.compile(
             r"\b((avoid|reduce|fewer|less) (\S+ )?(cop(y|ying|ies)|clon\w+|allocat\w+)"
             # sized up front: "pre-alloc data", "preallocate the buffer", "presize the map"
-            r"|over-?allocat\w*|pre-?alloc\w*|pre-?siz(e|es|ed|ing)\b"
+            r"|over-?allocat\w*|pre-?alloc\w*|pre-?siz(e|es|ed|ing)\b|lazy[- ]?(alloc|init)\w*"
             # less memory for the same results: "reduce context struct size from 216 bytes"
             r"|(reduce[sd]?|shrinks?|smaller)\b.*\b(struct|memory|footprint)\b.*\b(size|usage|bytes)\b"
             r"|(reduce[sd]?|shrinks?) (the )?(memory|footprint))",
@@ -219,7 +222,7 @@ _KEYWORDS = (
     ),
     (
         re.compile(
-            r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused"
+            r"\b(refactor|clean ?up|rename|simplif|replace .+ with|remove unused|replace deprecated"
             r"|dead (\S+ ){0,2}code|move|extract|split|tidy|reorgani[sz]e|misc|redundant"
             # the refactoring catalogue's names and aims: "Inline foo into bar", "rework for
             # readability"
@@ -311,6 +314,8 @@ class Signals:
     surface: bool = False
     # it removes deprecated API from the source: users still calling it break (``DROPS_API``)
     drops_api: bool = False
+    # how many of its documentation files are changelogs (``_CHANGELOG``)
+    changelogs: int = 0
 
     @property
     def touches_source(self) -> bool:
@@ -333,6 +338,9 @@ class Signals:
         # lockfile does not: it changes what is installed.
         riders = NOISE - {PathKind.LOCKFILE}
         telling = {kind for kind in self.kinds if kind not in riders} or set(self.kinds)
+        if len(telling) > 1 and 0 < self.kinds[PathKind.DOCS] == self.changelogs:
+            # the changelog's line rides along with the change it records
+            telling.discard(PathKind.DOCS)
         if telling in ({PathKind.BUILD}, {PathKind.LOCKFILE}, {PathKind.BUILD, PathKind.LOCKFILE}):
             # the rubric: runtime dependencies medium, developer tools low
             return ChangeType.BUILD, Importance.LOW if self.dev_only else Importance.MEDIUM
@@ -379,13 +387,21 @@ def read_signals(commit: CommitInput) -> Signals:
         bump=tools_bumped or (builds and names_bump(commit.subject)),
         surface=bool(SURFACE.search(commit.subject)),
         drops_api=bool(kinds[PathKind.SOURCE]) and bool(DROPS_API.match(_description(commit))),
+        changelogs=sum(
+            1
+            for change in commit.files
+            if classify(change.path) is PathKind.DOCS and _CHANGELOG.search(change.path)
+        ),
     )
 
 
 # A subject that opens by removing deprecated API: "Remove deprecated aliases", "chore: drop
 # the deprecated `foo()`" — not "Remove use of deprecated X", which only stops calling it.
 DROPS_API = re.compile(
-    r"(remove[sd]?|drop(s|ped)?|delete[sd]?)\s+(the\s+|all\s+)?deprecated\b", re.I
+    r"(remove[sd]?|drop(s|ped)?|delete[sd]?)\s+((the\s+|all\s+)?deprecated\b"
+    # "Remove namespace_stackable_with_hash from public interface"
+    r"|.+\bfrom (the )?public (interface|api)\b)",
+    re.I,
 )
 
 
@@ -597,6 +613,17 @@ def bump_type(signals: Signals) -> ChangeType | None:
 # A version number in a file that holds nothing else: version.rb, _version.py, VERSION.
 _VERSION_FILE = re.compile(r"(^|/)(_{0,2}version(\.\w+)?|version\.txt)$", re.I)
 _VERSION_NUMBER = re.compile(r"\d+\.\d+(\.\d+)?")
+
+
+def release_signal(commit: CommitInput, signals: Signals) -> Signal | None:
+    """What shows the commit is a release, if it is: its subject ("message": a version as the
+    whole subject, a release tool's "chore(release): 1.2.0") or its diff ("diff": a release by
+    hand, or the release tool's version bump in the manifest). A release is housekeeping, low,
+    whatever it touches."""
+    subject = commit.subject
+    if RELEASE_COMMIT.match(subject) or (signals.prefix_type is None and RELEASE.match(subject)):
+        return "message"
+    return "diff" if release_by_diff(commit) else None
 
 
 def release_by_diff(commit: CommitInput) -> bool:
@@ -1170,13 +1197,7 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
     type_signal: Signal = "model"
     shape = diff_shape(commit)
     verdict = signals.path_verdict
-    released: Signal | None = (
-        "message"  # a release tool's commit ("chore(release): 1.2.0")
-        if RELEASE_COMMIT.match(commit.subject)
-        else "diff"  # a release by hand, or the release tool's version bump in the manifest
-        if release_by_diff(commit)
-        else None
-    )
+    released = release_signal(commit, signals)
     if released is not None:
         # housekeeping whatever it touches, and low: the rubric's release version bump
         change_type, type_signal = ChangeType.CHORE, released
@@ -1200,8 +1221,6 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
         change_type, type_signal = ChangeType.CI, "message"
     elif (backed := prefix_backed(signals)) is not None:
         change_type, type_signal = backed, "prefix"
-    elif signals.prefix_type is None and RELEASE.match(commit.subject):
-        change_type, type_signal = ChangeType.CHORE, "message"
     elif (filed := changelog_type(commit, section_only=True)) is not None:
         change_type, type_signal = filed, "changelog"
     elif (said := words_type(commit, signals)) is not None:

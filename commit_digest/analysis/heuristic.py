@@ -7,8 +7,6 @@ from collections import Counter, defaultdict
 from commit_digest.analysis.evidence import (
     CONVENTIONAL,
     GIT_MERGE,
-    RELEASE,
-    RELEASE_COMMIT,
     RESTYLE_PREFIXES,
     RUNTIME_TYPES,
     Signals,
@@ -23,7 +21,7 @@ from commit_digest.analysis.evidence import (
     prefix_type,
     read_signals,
     reformatted,
-    release_by_diff,
+    release_signal,
     words_type,
 )
 from commit_digest.analysis.inputs import CommitInput, FileChange
@@ -91,11 +89,9 @@ def change_type_of(commit: CommitInput) -> tuple[ChangeType, bool]:
 def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Signal]:
     """Return the change type and the signal that settled it, strongest signal first."""
     subject = commit.subject
-    if (signals.prefix_type is None and RELEASE.match(subject)) or RELEASE_COMMIT.match(subject):
+    if (released := release_signal(commit, signals)) is not None:
         # a release: housekeeping whatever it touches (the changelog, the version's files)
-        return ChangeType.CHORE, "message"
-    if release_by_diff(commit):
-        return ChangeType.CHORE, "diff"
+        return ChangeType.CHORE, released
     shape = diff_shape(commit)
     if shape == "comments" and signals.prefix_type not in _COMMENT_PREFIXES:
         # only comments changed, in code or in build files: nothing that runs can change (a
@@ -138,12 +134,15 @@ def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Sig
 def importance_of(change_type: ChangeType, breaking: bool, commit: CommitInput) -> Importance:
     """Apply the importance rubric of the prompt to what the heuristics can see."""
     signals = read_signals(commit)
-    return _importance(change_type, signals, bool(commit.files))
+    return _importance(change_type, signals, commit)
 
 
-def _importance(change_type: ChangeType, signals: Signals, has_files: bool) -> Importance:
+def _importance(change_type: ChangeType, signals: Signals, commit: CommitInput) -> Importance:
     kinds = set(signals.kinds)
-    touches_runtime = bool(kinds & _RUNTIME_KINDS) or not has_files
+    touches_runtime = bool(kinds & _RUNTIME_KINDS) or not commit.files
+    if release_signal(commit, signals) is not None:
+        # the rubric's release version bump, whatever it touches (a component.json as well)
+        return Importance.LOW
     if signals.breaking or signals.drops_api or change_type is ChangeType.SECURITY:
         return Importance.HIGH
     if (verdict := signals.path_verdict) is not None and (
@@ -180,7 +179,7 @@ def with_heuristic_labels(analysis: Analysis, commit: CommitInput) -> Analysis:
     return analysis.model_copy(
         update={
             "change_type": change_type,
-            "importance": _importance(change_type, signals, bool(commit.files)),
+            "importance": _importance(change_type, signals, commit),
             "breaking_change": analysis.breaking_change or signals.breaking,
             "decided_by": DecidedBy(change_type=decided, importance=decided),
         }
@@ -193,7 +192,7 @@ def heuristic_analysis(commit: CommitInput, language: str) -> Analysis:
     signals = read_signals(commit)
     breaking = signals.breaking
     change_type, decided = _change_type(commit, signals)
-    importance = _importance(change_type, signals, bool(commit.files))
+    importance = _importance(change_type, signals, commit)
     additions = sum(f.additions or 0 for f in commit.files)
     deletions = sum(f.deletions or 0 for f in commit.files)
     has_counts = any(f.additions is not None for f in commit.files)

@@ -621,3 +621,28 @@ def test_removing_deprecated_api_is_high_in_both_chains() -> None:
         assert (result.change_type, result.importance) == (ChangeType.REFACTOR, Importance.HIGH)
     stopped = commit("Remove use of deprecated utcnow", change("src/clock.py", removed))
     assert heuristic_analysis(stopped, "en").importance is Importance.LOW
+    public = commit(
+        "Remove namespace_stackable_with_hash from public interface",
+        change(
+            "lib/grape/dsl/settings.rb", "@@ -1,3 +1,1 @@\n-def stackable_with_hash\n-end\n x\n"
+        ),
+    )
+    assert heuristic_analysis(public, "en").importance is Importance.HIGH
+
+
+def test_a_release_is_low_whatever_it_touches_in_both_chains() -> None:
+    """ "release 2.6.0" on the changelog, package.json and a component.json is a low chore."""
+    version = (
+        '@@ -1,3 +1,3 @@\n   "name": "debug",\n-  "version": "2.5.2",\n+  "version": "2.6.0",\n'
+    )
+    released = commit(
+        "release 2.6.0",
+        change("CHANGELOG.md", "@@ -1,2 +1,4 @@\n+2.6.0 / 2016-12-28\n+==================\n \n"),
+        change("component.json", version),
+        change("package.json", version),
+    )
+    for result in (
+        heuristic_analysis(released, "en"),
+        combine_evidence(model(ChangeType.FEATURE, Importance.MEDIUM), released),
+    ):
+        assert (result.change_type, result.importance) == (ChangeType.CHORE, Importance.LOW)

@@ -477,6 +477,19 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         # an example program, under _examples/ too, is not the runtime: a fix there is medium
         ("Fix 'elasped' misspelling of 'elapsed' (#273)", ["_examples/logging/main.go"],
          ChangeType.BUGFIX, Importance.MEDIUM),
+        # lint fixes are style; "smuggling" names a vulnerability; a deprecated call replaced
+        # is a refactor; lazy allocation is performance
+        ("Fix lint issues in ASGI parser and protocol", ["gunicorn/asgi/parser.py"],
+         ChangeType.STYLE, Importance.LOW),
+        ("fix: keep _body_receiver alive across the keepalive smuggling gate",
+         ["gunicorn/asgi/protocol.py"], ChangeType.SECURITY, Importance.HIGH),
+        ("replace deprecated String.prototype.substr() (#876)", ["src/common.js"],
+         ChangeType.REFACTOR, Importance.LOW),
+        ("Lazy-allocate `@api_class` on InheritableSetting", ["lib/grape/inheritable_setting.rb"],
+         ChangeType.PERFORMANCE, Importance.MEDIUM),
+        # a changelog line rides along: typos fixed in specs, with their entry, are test work
+        ("Fix typos", ["spec/grape/validations_spec.rb", "CHANGELOG.md"], ChangeType.TEST,
+         Importance.LOW),
         # the CI service named as GHA or dependabot, on CI files and the release docs
         ("Chores: GHA dependabot; remove unnecessary pip upgrades", [".github/dependabot.yml",
          ".github/workflows/build.yml", "RELEASING.md"], ChangeType.CI, Importance.LOW),
