@@ -3,7 +3,10 @@
 Every worker process on every host takes a lease before it sends a request and gives it back
 after. A lease is a member of a sorted set scored by its expiry: the holder refreshes it while
 its request runs, so a worker killed mid-request leaks nothing — its lease lapses after
-``LEASE_SECONDS``. A Lua script drops lapsed leases and takes a free place atomically.
+``LEASE_SECONDS``. A Lua script drops lapsed leases and takes a free place atomically. A lease
+names its host and process, so a process waiting for a place gives back at once the places of
+holders on its own host that are gone (a pool process killed by the OOM killer), instead of
+waiting for them to lapse.
 
 The limit adapts, so the defaults need no tuning: it starts at 1, grows by about one per
 ``limit`` successes while the time per token holds, eases off when it stretches (requests
@@ -16,6 +19,8 @@ one, remembered for ``CEILING_SECONDS`` so the gate stops probing for a place th
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 import uuid
@@ -47,6 +52,37 @@ if redis.call('ZCARD', leases) < math.max(1, math.floor(limit)) then
 end
 return 0
 """
+
+
+_HOST = socket.gethostname()
+
+
+def _new_member() -> str:
+    """A lease's name: the holder's host and process, and a unique part."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def holder_gone(member: str) -> bool:
+    """Whether the lease's holder was a process on this host that no longer runs.
+
+    Holders on other hosts, and leases named in another way, are never judged here: theirs
+    lapse. A process killed but not yet reaped by its parent counts as gone.
+    """
+    host, _, rest = member.partition(":")
+    pid = rest.partition(":")[0]
+    if host != _HOST or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it runs, as another user
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[:1] == ["Z"]
+    except OSError:
+        return False
 
 
 class LLMBusy(Exception):
@@ -89,7 +125,7 @@ class Gate:
     @contextmanager
     def turn(self) -> Iterator[Lease]:
         """Wait for a place (up to ``max_wait``, else ``LLMBusy``); hold it while the body runs."""
-        member = uuid.uuid4().hex
+        member = _new_member()
         deadline = time.monotonic() + self.max_wait
         script = self.client.register_script(_ACQUIRE)
         self.client.incr(self._waiting)
@@ -100,7 +136,8 @@ class Gate:
             ):
                 if time.monotonic() > deadline:
                     raise LLMBusy(countdown=30.0)
-                time.sleep(POLL_SECONDS)
+                if not self._reclaim():
+                    time.sleep(POLL_SECONDS)
         finally:
             self.client.decr(self._waiting)
         lease = Lease(self, member)
@@ -110,6 +147,18 @@ class Gate:
         finally:
             lease.stop()
             self.client.zrem(self._leases, member)
+
+    def _reclaim(self) -> bool:
+        """Give back the places of holders on this host that are gone; whether any was."""
+        gone = [
+            member
+            for raw in self.client.zrange(self._leases, 0, -1)
+            if holder_gone(member := raw.decode() if isinstance(raw, bytes) else str(raw))
+        ]
+        if gone:
+            self.client.zrem(self._leases, *gone)
+            log.info("llm.gate.reclaimed", holders=len(gone), reason="holder process gone")
+        return bool(gone)
 
     def state(self) -> tuple[int, int, float]:
         """Requests in flight, requests waiting, and the current limit (for /metrics)."""

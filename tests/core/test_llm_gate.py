@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -111,3 +114,44 @@ def test_the_slots_are_read_as_each_server_says_them() -> None:
     assert probe_slots(base, server(vllm)) is None
     assert probe_slots(base, server({})) is None
     assert probe_slots(base, server({"/props": {"total_slots": 0}})) is None
+
+
+def _hold_for(gate: Gate, member: str) -> None:
+    """A lease taken by ``member`` that would not lapse for a minute."""
+    gate.client.zadd(gate._leases, {member: time.time() + 60})
+
+
+def test_the_place_of_a_killed_process_on_this_host_is_given_back_at_once(gate: Gate) -> None:
+    """A holder on this host that is gone, exited or killed and not yet reaped, gives its place
+    back to the next process at once: it does not wait a minute for the lease to lapse."""
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+    _hold_for(gate, f"{socket.gethostname()}:{exited.pid}:a")
+    started = time.monotonic()
+    with gate.turn():
+        assert gate.state()[0] == 1
+    assert time.monotonic() - started < 1.5  # max_wait is 2 s; a lapse would take 60
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        killed.kill()
+        time.sleep(0.2)  # not reaped yet: a zombie still has its pid
+        _hold_for(gate, f"{socket.gethostname()}:{killed.pid}:b")
+        with gate.turn():
+            assert gate.state()[0] == 1
+    finally:
+        killed.wait()
+
+
+@pytest.mark.parametrize("where", ["a live process here", "another host"])
+def test_the_place_of_a_running_or_distant_holder_is_kept(gate: Gate, where: str) -> None:
+    """A holder that still runs here, or any holder on another host, keeps its place."""
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        host = socket.gethostname() if where == "a live process here" else "elsewhere-7f3a"
+        pid = alive.pid if where == "a live process here" else 999_999_999
+        _hold_for(gate, f"{host}:{pid}:c")
+        with pytest.raises(LLMBusy), gate.turn():
+            pass
+    finally:
+        alive.kill()
+        alive.wait()
