@@ -32,6 +32,8 @@ _BUMPED = re.compile(
     r"|\bupdate dependency\s+`?(?P<renovated>[@\w./:-]+?)`?\s+to\s"
     # by hand: "Bump RuboCop to `1.36.x`", "Bump cucumber to v9", "Upgrade mypy to version 1.9"
     r"|^(?:bump|update|upgrade)s?\s+`?(?P<by_hand>[@\w./:-]+?)`?\s+to\s+(?:version\s+)?`?v?\d"
+    # the target first: "Upgrade to phpunit 10 (#1806)"
+    r"|^(?:bump|update|upgrade)s?\s+to\s+`?(?P<target>[@\w./:-]+?)`?\s+v?\d"
     # renovate's for a Gradle plugin: "Update plugin mavenPublish to v0.29.0" (a build plugin)
     r"|\bupdate plugin\s+`?(?P<plugin>[@\w./:-]+?)`?\s+to\s",
     re.I | re.M,
@@ -81,7 +83,7 @@ def _all_dev_tools(message: str) -> bool:
     """Whether the message names what it bumps, and every name is a developer tool."""
     matches = list(_BUMPED.finditer(message))
     names = [
-        match["name"] or match["renovated"] or match["by_hand"]
+        match["name"] or match["renovated"] or match["by_hand"] or match["target"]
         for match in matches
         if not match["plugin"]
     ]

@@ -97,7 +97,7 @@ RUNTIME_TYPES = frozenset(
 _FORMATTING = re.compile(
     r"\b(reformat|formatting|whitespace|auto[- ]?fix(es)?|lint (fixes|issues|warnings)|code style"
     r"|coding standards?"
-    r"|gofmt|gofumpt|goimports|rustfmt|prettier|clang-format|isort"
+    r"|gofmt|gofumpt|goimports|rustfmt|cargo fmt|prettier|clang-format|isort"
     # punctuation the language does not need: "Remove unnecessary parentheses"
     r"|(unnecessary|redundant|superfluous|extra) (parenthes[ie]s|braces|brackets|semicolons?))\b"
     # PHP's word for its coding standard, a subject of its own: "CS", "Fix CS", "CS fixes"
@@ -1000,6 +1000,8 @@ def _only_comments(changes: list[FileChange]) -> bool:
             if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):
                 continue
             text = line[1:].strip()
+            if text.startswith("#!") and markers == _HASH:
+                return False  # a shebang names the interpreter: it is not a comment
             if not text or text.startswith(markers) or (rust and _RUST_DOC_ATTRIBUTE.match(text)):
                 changed = changed or bool(text)
                 continue

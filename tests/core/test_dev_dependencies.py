@@ -137,6 +137,9 @@ def bump(message: str, *changes: tuple[str, str | None]) -> CommitInput:
         ("drop phpunit-mock-objects requirement", [("composer.json", COMPOSER_DEV)], True),
         ("Allow PHP 7", [("composer.json", COMPOSER_RUNTIME)], False),
         ("Update the build", [("setup.py", "@@ -1 +1 @@\n-a\n+b\n")], False),
+        # the target named first: "Upgrade to phpunit 10"
+        ("Upgrade to phpunit 10 (#1806)", [("composer.json", None)], True),
+        ("Upgrade to guzzle 7", [("composer.json", None)], False),
         # renovate's group of development dependencies
         ("chore(deps): Update compatible (dev) (#6357)", [("Cargo.lock", None)], True),
         ("chore(deps): Update compatible (#6358)", [("Cargo.lock", None)], False),

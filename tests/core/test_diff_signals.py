@@ -646,3 +646,17 @@ def test_a_release_is_low_whatever_it_touches_in_both_chains() -> None:
         combine_evidence(model(ChangeType.FEATURE, Importance.MEDIUM), released),
     ):
         assert (result.change_type, result.importance) == (ChangeType.CHORE, Importance.LOW)
+
+
+def test_a_shebang_is_not_a_comment() -> None:
+    """The interpreter line of a script changes what runs it: a script whose shebang changed
+    is not a comment-only change."""
+    shebang = commit(
+        "CI: fix shebang in .ci.*.sh scripts",
+        change(".ci.gofmt.sh", "@@ -1,2 +1,2 @@\n-#!/bin/bash\n+#!/usr/bin/env bash\n set -e\n"),
+    )
+    assert diff_shape(shebang) is None
+    comment = commit(
+        "Explain", change(".ci.gofmt.sh", "@@ -1,2 +1,2 @@\n-# run it\n+# run gofmt\n x\n")
+    )
+    assert diff_shape(comment) == "comments"

@@ -490,6 +490,7 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         # a changelog line rides along: typos fixed in specs, with their entry, are test work
         ("Fix typos", ["spec/grape/validations_spec.rb", "CHANGELOG.md"], ChangeType.TEST,
          Importance.LOW),
+        ("cargo fmt", ["src/iter/mod.rs"], ChangeType.STYLE, Importance.LOW),
         # the CI service named as GHA or dependabot, on CI files and the release docs
         ("Chores: GHA dependabot; remove unnecessary pip upgrades", [".github/dependabot.yml",
          ".github/workflows/build.yml", "RELEASING.md"], ChangeType.CI, Importance.LOW),
