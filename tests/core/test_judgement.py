@@ -75,11 +75,11 @@ THIRTEENTH_CHANGE_TYPE_FLOOR = 60 / 65
 FOURTEENTH = EVAL_SET.with_name("fourteenth.jsonl")
 FOURTEENTH_IMPORTANCE_FLOOR = 55 / 65
 FOURTEENTH_CHANGE_TYPE_FLOOR = 49 / 65
-# The fifteenth set (eval/fifteenth.jsonl): first, untouched: 54/65 and 55/65, minus two
-# commits.
+# The fifteenth set (eval/fifteenth.jsonl): 56/65 and 57/65 (first, untouched: 54/65 and
+# 55/65), minus two commits.
 FIFTEENTH = EVAL_SET.with_name("fifteenth.jsonl")
-FIFTEENTH_IMPORTANCE_FLOOR = 52 / 65
-FIFTEENTH_CHANGE_TYPE_FLOOR = 53 / 65
+FIFTEENTH_IMPORTANCE_FLOOR = 54 / 65
+FIFTEENTH_CHANGE_TYPE_FLOOR = 55 / 65
 
 
 def test_heuristic_importance_agreement_holds_its_floor() -> None:
