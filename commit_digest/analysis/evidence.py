@@ -263,7 +263,11 @@ GIT_MERGE = re.compile(
     r"^merge (pull request|(remote-tracking )?branch|tag|commit|changes|'|\"|\S+ into )", re.I
 )
 # A release tool's own commit ("chore(release): version 1.2.0 [skip ci]", "release: 2.1.0").
-RELEASE_COMMIT = re.compile(r"^(\w+\(release\)|release)!?:\s", re.I)
+RELEASE_COMMIT = re.compile(
+    # a version as the scope too: "build(v10.0.0): release"
+    r"^(\w+\((release|v?\d+\.\d+[\w.-]*)\)|release)!?:\s",
+    re.I,
+)
 _AREA_LABEL = re.compile(r"^[\w./-]+:\s+")
 # The answers a small model gives when it cannot tell.
 _INDISCRIMINATE = frozenset({ChangeType.REFACTOR, ChangeType.CHORE})
@@ -573,6 +577,9 @@ def over_paths(commit: CommitInput, signals: Signals) -> ChangeType | None:
             return ChangeType.SECURITY
     if verdict[0] is ChangeType.TEST:
         if _LINTER.search(commit.subject) or _LINT.search(commit.subject):
+            return ChangeType.STYLE
+        if formatting_only(commit.subject) and not _TESTS_NAMED.search(commit.subject):
+            # "[pre-commit.ci] auto fixes" in the tests; not "add test … checking the formatting"
             return ChangeType.STYLE
         if signals.prefix_type is ChangeType.STYLE:
             return ChangeType.STYLE

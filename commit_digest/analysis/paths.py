@@ -251,6 +251,8 @@ _DEV_REQUIREMENTS = re.compile(
     r"(\d*|[-_.][^/]*)\.(txt|in)$|(^|/)requirements[-_.](dev|tests?|docs?|typing|lint)[^/]*\.(txt|in)$"
     # named before: dev-requirements.txt, test_requirements.txt, mkdocs-requirements.txt
     r"|(^|/)(dev|develop|tests?|docs?|mkdocs|sphinx|typing|lint)[-_]requirements[^/]*\.(txt|in)$"
+    # the docs' own pins, beside them: docs/requirements.txt (Read the Docs builds with it)
+    r"|(^|/)docs?/requirements[^/]*\.(txt|in)$"
 )
 # A Helm chart's templates and values are what the chart deploys: its runtime.
 _CHART_RUNTIME = re.compile(r"(^|/)charts?/[^/]+/(templates/.+|values\.ya?ml)$")

@@ -105,6 +105,7 @@ def model(change_type: ChangeType, importance: Importance) -> Analysis:
         ("magefile.go", PathKind.BUILD),
         ("magefiles/lint.go", PathKind.BUILD),
         ("travis/lint.sh", PathKind.CI),
+        ("docs/requirements.txt", PathKind.TOOLING),
         ("_examples/logging/main.go", PathKind.EXAMPLE),
         (".github/scripts/release.sh", PathKind.CI),
     ],

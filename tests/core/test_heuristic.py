@@ -491,6 +491,13 @@ def commit(message: str, *paths: str, additions: int | None = None) -> CommitInp
         ("Fix typos", ["spec/grape/validations_spec.rb", "CHANGELOG.md"], ChangeType.TEST,
          Importance.LOW),
         ("cargo fmt", ["src/iter/mod.rs"], ChangeType.STYLE, Importance.LOW),
+        # a release tool's commit with the version as its scope; a formatter bot in the tests
+        ("build(v10.0.0): release", ["package.json", "CHANGELOG.md"], ChangeType.CHORE,
+         Importance.LOW),
+        ("[pre-commit.ci] auto fixes from pre-commit.com hooks", ["tests/test_cli.py"],
+         ChangeType.STYLE, Importance.LOW),
+        ("add test in text formatter checking the formatting", ["text_formatter_test.go"],
+         ChangeType.TEST, Importance.LOW),
         # the CI service named as GHA or dependabot, on CI files and the release docs
         ("Chores: GHA dependabot; remove unnecessary pip upgrades", [".github/dependabot.yml",
          ".github/workflows/build.yml", "RELEASING.md"], ChangeType.CI, Importance.LOW),
