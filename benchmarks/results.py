@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -162,10 +164,94 @@ KEPT_MARKER = "<!-- figures of other runs: make bench keeps everything below thi
 
 
 def write_results(path: Path, text: str) -> None:
+    """Write ``text`` over what ``make bench`` wrote before, keeping the other runs' figures
+    below ``KEPT_MARKER`` and the sections of benchmarks this run did not measure (``--only``)."""
     kept = ""
     if path.exists():
         old = path.read_text()
         if KEPT_MARKER in old:
             kept = "\n" + old[old.index(KEPT_MARKER) :]
+            old = old[: old.index(KEPT_MARKER)]
+        text = merge_results(old, text)
     path.write_text(text + kept)
     print(f"\nwrote {path}", file=sys.stderr)
+
+
+@dataclass
+class _Parts:
+    """A rendered RESULTS.md (above ``KEPT_MARKER``) taken apart by benchmark."""
+
+    head: list[str]  # the title and the machine, up to "## Targets"
+    order: list[str] = field(default_factory=list)  # the benchmarks, in the order shown
+    rows: dict[str, list[str]] = field(default_factory=dict)  # their rows of the targets table
+    missed: dict[str, list[str]] = field(default_factory=dict)  # their "Not met" lines
+    sections: dict[str, list[str]] = field(default_factory=dict)  # their own sections
+
+
+_SECTION = re.compile(r"^## (?P<name>[\w-]+): ")
+_WRITTEN = re.compile(r"^Written by `make bench` \(`(?P<command>[^`]*)`\), (?P<when>[\d-]+ [\d:]+)")
+
+
+def _parts(text: str) -> _Parts:
+    lines = text.rstrip("\n").split("\n")
+    start = lines.index("## Targets") if "## Targets" in lines else len(lines)
+    parts = _Parts(head=lines[:start])
+    current: str | None = None
+    for line in lines[start:]:
+        if match := _SECTION.match(line):
+            current = match["name"]
+            parts.sections[current] = []
+            if current not in parts.order:
+                parts.order.append(current)
+        if current is not None:
+            parts.sections[current].append(line)
+        elif line.startswith("| ") and not line.startswith(("| benchmark |", "|---")):
+            name = line.split("|")[1].strip()
+            parts.rows.setdefault(name, []).append(line)
+            if name not in parts.order:
+                parts.order.append(name)
+        elif line.startswith("- **") and ":" in line:
+            parts.missed.setdefault(line[4:].split(":", 1)[0], []).append(line)
+    return parts
+
+
+def merge_results(old: str, new: str) -> str:
+    """``new``, with the sections, target rows and misses of the benchmarks it did not
+    measure taken from ``old`` (a run of ``--only ingest`` keeps the pipeline's figures), and
+    a line saying which sections come from which earlier run."""
+    before, after = _parts(old), _parts(new)
+    kept = [name for name in before.order if name not in after.order and name in before.sections]
+    if not kept:
+        return new
+    order = [*after.order, *kept]
+    rows = {**before.rows, **after.rows}
+    missed = {**{name: before.missed.get(name, []) for name in kept}, **after.missed}
+    sections = {**before.sections, **after.sections}
+    written = next((m for line in before.head if (m := _WRITTEN.match(line))), None)
+    cpu = next(
+        (line.split("|")[2].strip() for line in before.head if line.startswith("| CPU |")), ""
+    )
+    when = (
+        f"the run of {written['when']} UTC (`{written['command']}`{', ' + cpu if cpu else ''})"
+        if written
+        else "an earlier run"
+    )
+    head = [*after.head]
+    note = f"Kept from {when}, not measured in this one: {', '.join(kept)}."
+    head.insert(next((i + 1 for i, line in enumerate(head) if _WRITTEN.match(line)), 1), note)
+    lines = [
+        *head,
+        "## Targets",
+        "",
+        "| benchmark | target | measured | met |",
+        "|---|---|---|---|",
+    ]
+    lines += [row for name in order for row in rows.get(name, [])]
+    lines.append("")
+    misses = [line for name in order for line in missed.get(name, [])]
+    if misses:
+        lines += ["### Not met, and why", "", *misses, ""]
+        lines += ["The reasons, from what was measured, are in each benchmark's notes below.", ""]
+    for name in order:
+        lines += sections[name] if sections[name][-1:] == [""] else [*sections[name], ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
