@@ -320,6 +320,8 @@ class Signals:
     drops_api: bool = False
     # how many of its documentation files are changelogs (``_CHANGELOG``)
     changelogs: int = 0
+    # what shows it is a release, if it is (``release_signal``): "message" or "diff"
+    release: Signal | None = None
 
     @property
     def touches_source(self) -> bool:
@@ -379,6 +381,7 @@ def read_signals(commit: CommitInput) -> Signals:
     builds = bool(kinds[PathKind.BUILD] or kinds[PathKind.LOCKFILE])
     # developer tools' pins (a pre-commit config) updated by name: a development dependency
     tools_bumped = not builds and bool(kinds[PathKind.TOOLING]) and names_bump(commit.subject)
+    description = _AREA_LABEL.sub("", match["desc"] if match else commit.subject)
     return Signals(
         prefix=prefix,
         prefix_type=prefix_type,
@@ -390,12 +393,13 @@ def read_signals(commit: CommitInput) -> Signals:
         dev_only=tools_bumped or ((builds or prefix_type is ChangeType.BUILD) and dev_only(commit)),
         bump=tools_bumped or (builds and names_bump(commit.subject)),
         surface=bool(SURFACE.search(commit.subject)),
-        drops_api=bool(kinds[PathKind.SOURCE]) and bool(DROPS_API.match(_description(commit))),
+        drops_api=bool(kinds[PathKind.SOURCE]) and bool(DROPS_API.match(description)),
         changelogs=sum(
             1
             for change in commit.files
             if classify(change.path) is PathKind.DOCS and _CHANGELOG.search(change.path)
         ),
+        release=release_signal(commit, prefix_type),
     )
 
 
@@ -407,12 +411,6 @@ DROPS_API = re.compile(
     r"|.+\bfrom (the )?public (interface|api)\b)",
     re.I,
 )
-
-
-def _description(commit: CommitInput) -> str:
-    """The subject without a conventional prefix or an ``area:`` label."""
-    match = CONVENTIONAL.match(commit.subject)
-    return _AREA_LABEL.sub("", match["desc"] if match else commit.subject)
 
 
 def describe_signals(signals: Signals, language: str) -> str:
@@ -622,13 +620,13 @@ _VERSION_FILE = re.compile(r"(^|/)(_{0,2}version(\.\w+)?|version\.txt)$", re.I)
 _VERSION_NUMBER = re.compile(r"\d+\.\d+(\.\d+)?")
 
 
-def release_signal(commit: CommitInput, signals: Signals) -> Signal | None:
+def release_signal(commit: CommitInput, prefix_type: ChangeType | None) -> Signal | None:
     """What shows the commit is a release, if it is: its subject ("message": a version as the
     whole subject, a release tool's "chore(release): 1.2.0") or its diff ("diff": a release by
     hand, or the release tool's version bump in the manifest). A release is housekeeping, low,
-    whatever it touches."""
+    whatever it touches. Read once per commit, into ``Signals.release``."""
     subject = commit.subject
-    if RELEASE_COMMIT.match(subject) or (signals.prefix_type is None and RELEASE.match(subject)):
+    if RELEASE_COMMIT.match(subject) or (prefix_type is None and RELEASE.match(subject)):
         return "message"
     return "diff" if release_by_diff(commit) else None
 
@@ -1206,7 +1204,7 @@ def combine_evidence(analysis: Analysis, commit: CommitInput) -> Analysis:
     type_signal: Signal = "model"
     shape = diff_shape(commit)
     verdict = signals.path_verdict
-    released = release_signal(commit, signals)
+    released = signals.release
     if released is not None:
         # housekeeping whatever it touches, and low: the rubric's release version bump
         change_type, type_signal = ChangeType.CHORE, released

@@ -21,7 +21,6 @@ from commit_digest.analysis.evidence import (
     prefix_type,
     read_signals,
     reformatted,
-    release_signal,
     words_type,
 )
 from commit_digest.analysis.inputs import CommitInput, FileChange
@@ -89,7 +88,7 @@ def change_type_of(commit: CommitInput) -> tuple[ChangeType, bool]:
 def _change_type(commit: CommitInput, signals: Signals) -> tuple[ChangeType, Signal]:
     """Return the change type and the signal that settled it, strongest signal first."""
     subject = commit.subject
-    if (released := release_signal(commit, signals)) is not None:
+    if (released := signals.release) is not None:
         # a release: housekeeping whatever it touches (the changelog, the version's files)
         return ChangeType.CHORE, released
     shape = diff_shape(commit)
@@ -140,7 +139,7 @@ def importance_of(change_type: ChangeType, breaking: bool, commit: CommitInput) 
 def _importance(change_type: ChangeType, signals: Signals, commit: CommitInput) -> Importance:
     kinds = set(signals.kinds)
     touches_runtime = bool(kinds & _RUNTIME_KINDS) or not commit.files
-    if release_signal(commit, signals) is not None:
+    if signals.release is not None:
         # the rubric's release version bump, whatever it touches (a component.json as well)
         return Importance.LOW
     if signals.breaking or signals.drops_api or change_type is ChangeType.SECURITY:
